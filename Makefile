@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test index lint bench fetch clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the project's dependencies change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rag index
+	$(BIN)/python app.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+index: $(STAMP)
+	$(BIN)/rag index
+
+fetch: $(STAMP)
+	$(BIN)/rag fetch
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks app.py
+	$(BIN)/ruff format --check src tests benchmarks app.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/build.py
+	$(BIN)/python benchmarks/query.py
+
+clean:
+	rm -rf $(VENV) index/current index/builds

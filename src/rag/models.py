@@ -1,0 +1,95 @@
+"""The public value types: what a query returns and what an index build reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["Footnote", "Passage", "Citation", "Answer", "IndexStats", "SentenceFlag"]
+
+
+@dataclass(frozen=True, slots=True)
+class Footnote:
+    """One entry of an article's footnote list, as written there."""
+
+    label: str
+    title: str = ""
+    publisher: str = ""
+    url: str = ""
+    accessed: str = ""
+    source_doc_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Passage:
+    """A verbatim span of a document: ``doc_text[start:end] == text``."""
+
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    footnotes: list[Footnote] = field(default_factory=list)
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Citation(Passage):
+    """A passage that backs the claim ending with ``[marker]`` in the answer text."""
+
+    marker: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFlag:
+    """A sentence of an LLM answer whose cited passages did not support it."""
+
+    sentence: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer whose every ``[n]`` marker has exactly one citation with ``marker == n``."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    notes: list[str] = field(default_factory=list)
+    flags: list[SentenceFlag] = field(default_factory=list)
+    mode: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What a build did (or found already done)."""
+
+    documents: int
+    passages: int
+    footnotes: int
+    sources_fetched: int
+    sources_missing: int
+    embedded: int
+    reused: int
+    seconds: float
+    rebuilt: bool
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.rebuilt:
+            return (
+                f"index up to date: {self.documents} documents, {self.passages} passages, "
+                f"{self.footnotes} footnotes; nothing re-embedded ({self.seconds:.2f} s)"
+            )
+        return (
+            f"indexed {self.documents} documents, {self.passages} passages, "
+            f"{self.footnotes} footnotes; sources {self.sources_fetched} fetched / "
+            f"{self.sources_missing} missing; embedded {self.embedded}, reused {self.reused} "
+            f"({self.seconds:.2f} s)"
+        )

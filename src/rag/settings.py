@@ -1,0 +1,48 @@
+"""Settings: one object, read from ``RAG_*`` environment variables or given explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "EMBED_MODELS", "LLM_BACKENDS"]
+
+EMBED_MODELS = ("use-multilingual", "e5-small", "hash")
+LLM_BACKENDS = ("none", "openai-like")
+
+
+class Settings(BaseSettings):
+    """Everything that shapes the assistant. ``Settings(top_k=8)`` or ``RAG_TOP_K=8``."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", frozen=True)
+
+    docs_dir: Path = Path("docs")
+    index_dir: Path = Path("index")
+    embed_model: Literal["use-multilingual", "e5-small", "hash"] = "use-multilingual"
+    embed_threads: int = Field(2, ge=1, le=64)
+
+    llm: Literal["none", "openai-like"] = "none"
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: SecretStr = SecretStr("")
+    llm_timeout: float = Field(30.0, gt=0, le=600)
+    llm_max_tokens: int = Field(512, ge=16, le=8192)
+    llm_context_tokens: int = Field(3000, ge=256, le=200_000)
+
+    top_k: int = Field(5, ge=1, le=50)
+    chunk_tokens: int = Field(160, ge=16, le=2048)
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+
+    fetch_timeout: float = Field(10.0, gt=0, le=120)
+    fetch_max_bytes: int = Field(5_000_000, ge=1_000)
+    fetch_max_redirects: int = Field(3, ge=0, le=10)
+    # Only for tests that serve pages on 127.0.0.1: never enable against the real web.
+    fetch_allow_loopback: bool = False
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")

@@ -1,0 +1,126 @@
+"""Language-aware text helpers shared by indexing, retrieval and answer checking.
+
+Words are stemmed by script: Cyrillic with the Russian Snowball stemmer, Latin with the
+English one (Turkish-looking words with the Turkish one), so "отношения"/"отношений" and
+"relations"/"relation" meet in BM25 and in support checks.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+
+__all__ = [
+    "FOOTNOTE_MARKER",
+    "WORD",
+    "content_stems",
+    "detect_language",
+    "not_covered_message",
+    "numbers",
+    "stem_tokens",
+    "strip_markers",
+]
+
+# A document's footnote marker in running text: [iii], [12], [^3]. Not a markdown link "[1](…)".
+FOOTNOTE_MARKER = re.compile(r"\[\^?(?P<label>\d{1,3}|[ivxlcdm]{1,7})\](?!\()")
+WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_TURKISH_CHARS = re.compile(r"[ğışİĞŞ]")
+_TURKISH_HINTS = frozenset(
+    "ve bir bu ne nedir kim kimdir hangi nasıl neden niçin için ile mi mı mu mü da de "
+    "olarak olan ile göre kaç ne zaman nerede".split()
+)
+
+_STOPWORDS = frozenset(
+    # Russian
+    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только "
+    "ее её мне было вот от меня еще ещё нет о из ему теперь когда даже ну вдруг ли если уже или "
+    "ни быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут "
+    "где есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет "
+    "ж тогда кто этот того потому этого какой совсем ним здесь этом один почти мой тем чтобы "
+    "нее сейчас были куда зачем всех никогда можно при наконец два об другой хоть после над "
+    "больше тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою "
+    "этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между это также "
+    "является какие каким какую каков какова каково которые который которая которое "
+    # English
+    "a an the and or of to in on at for from by with about as is are was were be been being "
+    "do does did what which who whom whose when where why how that this these those it its "
+    "there their they them he she his her we our you your i me my not no yes than then so "
+    "into over under between besides mentioned article according "
+    # Turkish
+    "ve bir bu şu ne nedir kim kimdir hangi nasıl neden için ile mi mı mu mü da de olarak "
+    "olan göre kaç zaman nerede".split()
+)
+
+
+@lru_cache(maxsize=4)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(language)
+
+
+def _language_of_word(word: str) -> str:
+    if _CYRILLIC.search(word):
+        return "russian"
+    if _TURKISH_CHARS.search(word):
+        return "turkish"
+    return "english"
+
+
+def stem_tokens(text: str, *, drop_stopwords: bool = False) -> list[str]:
+    """Lower-cased words of ``text``, each stemmed by its own script."""
+    out: list[str] = []
+    for match in WORD.finditer(text.lower()):
+        word = match.group()
+        if drop_stopwords and word in _STOPWORDS:
+            continue
+        out.append(_stemmer(_language_of_word(word)).stemWord(word))
+    return out
+
+
+def content_stems(text: str) -> set[str]:
+    """The stems of the words that carry meaning (no stopwords, no one-letter words)."""
+    return {s for s in stem_tokens(text, drop_stopwords=True) if len(s) > 1 or s.isdigit()}
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in ``text``, normalised ("5,5" and "5.5" are equal)."""
+    return {n.replace(",", ".") for n in _NUMBER.findall(text)}
+
+
+def detect_language(text: str) -> str:
+    """A best guess among "ru", "tr" and "en" (the languages answers are written in)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "en"
+    cyrillic = sum(1 for ch in letters if _CYRILLIC.match(ch))
+    if cyrillic * 2 >= len(letters):
+        return "ru"
+    lowered = text.lower()
+    if _TURKISH_CHARS.search(text) or re.search(r"[çöü]", lowered):
+        return "tr"
+    if any(w in _TURKISH_HINTS for w in WORD.findall(lowered)):
+        return "tr"
+    return "en"
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without the document's own footnote markers (and the space they leave)."""
+    spaced = FOOTNOTE_MARKER.sub(" ", text)
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", spaced)).strip()
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?…)»”])")
+
+NOT_COVERED = {
+    "ru": "В этих документах нет ответа на этот вопрос.",
+    "en": "These documents don't cover this question.",
+    "tr": "Bu belgelerde bu sorunun cevabı yok.",
+}
+
+
+def not_covered_message(language: str) -> str:
+    """The abstention text, in the question's language (English for any other)."""
+    return NOT_COVERED.get(language, NOT_COVERED["en"])
