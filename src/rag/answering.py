@@ -1,0 +1,195 @@
+"""The extractive answerer: quote the sentences that answer, each with its citation.
+
+No LLM: the answer is made of sentences of the documents, verbatim (less the documents' own
+footnote markers, which become the citation's footnotes), so it cannot misquote. A sentence's
+citation is that sentence alone, with offsets into its document. When a footnote's source
+text is in the corpus, the source sentence that best matches the claim is cited too: the
+chain claim -> footnote -> source passage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.models import Answer, Citation, Footnote, Passage
+from rag.retrieval import Hit
+from rag.store import IndexStore
+from rag.text import content_stems, detect_language, not_covered_message, numbers, strip_markers
+
+__all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "rank_sentences"]
+
+# Abstention threshold on a sentence's score (cosine + lexical bonus, below). Chosen on
+# shared/eval/dev.jsonl with the use-multilingual embedder (`rag eval` prints the scores'
+# spread): the weakest best-sentence score of an answerable question was ~0.38, the
+# strongest of an unanswerable one ~0.30; the threshold sits between them, nearer the
+# unanswerable side, because a wrong abstention costs a user more than a weak quote.
+ABSTAIN_BELOW = 0.33
+# A further sentence is quoted only if it scores nearly as well as the best one.
+KEEP_WITHIN = 0.06
+MAX_SENTENCES = 2
+MAX_CITED_CHARS = 450
+LEXICAL_WEIGHT = 0.25
+NUMBER_WEIGHT = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    sentence: int  # row in store.sentence_rows
+    passage: int  # row in store.passages
+    start: int
+    end: int
+    score: float
+    retrieval: float
+
+
+def passage_of(store: IndexStore, row: int, score: float) -> Passage:
+    """The public :class:`Passage` for a passage row of the store."""
+    record = store.passages[row]
+    doc = store.docs[record.doc_id]
+    return Passage(
+        doc_id=doc.doc_id,
+        title=doc.title,
+        text=doc.text[record.start : record.end],
+        start=record.start,
+        end=record.end,
+        footnotes=[doc.footnote(label) for label in record.labels],
+        score=score,
+    )
+
+
+def _lexical(question_stems: set[str], text: str) -> float:
+    if not question_stems:
+        return 0.0
+    return len(question_stems & content_stems(text)) / len(question_stems)
+
+
+def rank_sentences(
+    store: IndexStore, question: str, query_vector: np.ndarray, hits: list[Hit]
+) -> list[Candidate]:
+    """Every sentence of the retrieved passages, best first.
+
+    Score = cosine(question, sentence) + a bonus for the question's content words and
+    numbers found in the sentence: the embedder carries meaning across languages, the words
+    carry names and figures that embeddings blur.
+    """
+    rows: list[int] = []
+    owners: list[int] = []
+    retrieval: list[float] = []
+    for hit in hits:
+        record = store.passages[hit.row]
+        span = range(record.first_sentence, record.last_sentence)
+        rows.extend(span)
+        owners.extend([hit.row] * len(span))
+        retrieval.extend([hit.score] * len(span))
+    if not rows:
+        return []
+    cosines = store.sentence_vectors[rows] @ query_vector
+    q_stems = content_stems(question)
+    q_numbers = numbers(question)
+    out = []
+    for row, owner, cosine, fused in zip(rows, owners, cosines, retrieval, strict=True):
+        _, start, end = (int(x) for x in store.sentence_rows[row])
+        text = store.docs[store.passages[owner].doc_id].text[start:end]
+        score = float(cosine) + LEXICAL_WEIGHT * _lexical(q_stems, text)
+        if q_numbers and q_numbers & numbers(text):
+            score += NUMBER_WEIGHT
+        out.append(Candidate(row, owner, start, end, score, fused))
+    out.sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting; see the module docstring."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The sentences to quote: the best one and close runners-up, within a size budget."""
+        if not candidates or candidates[0].score < ABSTAIN_BELOW:
+            return []
+        best = candidates[0]
+        chosen = [best]
+        used = best.end - best.start
+        for cand in candidates[1:]:
+            if len(chosen) >= MAX_SENTENCES or cand.score < best.score - KEEP_WITHIN:
+                break
+            size = cand.end - cand.start
+            if used + size > MAX_CITED_CHARS or cand.sentence in {c.sentence for c in chosen}:
+                continue
+            chosen.append(cand)
+            used += size
+        return chosen
+
+    def answer(
+        self, question: str, query_vector: np.ndarray, hits: list[Hit]
+    ) -> Answer:
+        """Quote the best supported sentences, or abstain in the question's language."""
+        chosen = self.select(rank_sentences(self.store, question, query_vector, hits))
+        if not chosen:
+            return Answer(text=not_covered_message(detect_language(question)), abstained=True)
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for cand in chosen:
+            markers = [self._cite(cand, len(citations) + 1)]
+            citations.append(markers[0])
+            for source in self._source_citations(cand, query_vector, len(citations) + 1):
+                citations.append(source)
+                markers.append(source)
+            quote = strip_markers(self.store.docs[markers[0].doc_id].text[cand.start : cand.end])
+            parts.append(quote + " " + "".join(f"[{c.marker}]" for c in markers))
+        return Answer(text=" ".join(parts), citations=citations)
+
+    def _footnotes(self, doc_id: str, start: int, end: int) -> list[Footnote]:
+        doc = self.store.docs[doc_id]
+        return [doc.footnote(label) for label in doc.labels_in(start, end)]
+
+    def _cite(self, cand: Candidate, marker: int) -> Citation:
+        doc_id = self.store.passages[cand.passage].doc_id
+        doc = self.store.docs[doc_id]
+        return Citation(
+            marker=marker,
+            doc_id=doc_id,
+            title=doc.title,
+            text=doc.text[cand.start : cand.end],
+            start=cand.start,
+            end=cand.end,
+            footnotes=self._footnotes(doc_id, cand.start, cand.end),
+            score=cand.retrieval,
+        )
+
+    def _source_citations(
+        self, cand: Candidate, query_vector: np.ndarray, marker: int
+    ) -> list[Citation]:
+        """For each footnote of the claim whose source is indexed, its best matching sentence."""
+        doc_id = self.store.passages[cand.passage].doc_id
+        if self.store.docs[doc_id].source_label is not None:
+            return []
+        out = []
+        for note in self._footnotes(doc_id, cand.start, cand.end):
+            rows = self.store.doc_sentences.get(note.source_doc_id or "")
+            if rows is None or not len(rows):
+                continue
+            vectors = self.store.sentence_vectors[rows]
+            claim = self.store.sentence_vectors[cand.sentence]
+            scores = vectors @ claim + vectors @ query_vector
+            best = int(rows[int(np.argmax(scores))])
+            _, start, end = (int(x) for x in self.store.sentence_rows[best])
+            source = self.store.docs[note.source_doc_id or ""]
+            out.append(
+                Citation(
+                    marker=marker + len(out),
+                    doc_id=source.doc_id,
+                    title=source.title,
+                    text=source.text[start:end],
+                    start=start,
+                    end=end,
+                    footnotes=[note],
+                    score=float(scores.max()) / 2,
+                )
+            )
+        return out

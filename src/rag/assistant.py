@@ -1,0 +1,202 @@
+"""The engine behind every way in (UI, Python, CLI): one :class:`Assistant` per corpus.
+
+An Assistant is thread-safe: queries read an immutable loaded index; a rebuild loads the new
+one beside it and swaps the reference, so questions asked during a rebuild are answered from
+the previous index.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from rag.answering import ExtractiveAnswerer, passage_of
+from rag.documents import candidate_files
+from rag.embeddings import Embedder, make_embedder
+from rag.errors import IndexError_, InvalidQuestionError, LLMError
+from rag.index import IndexStatus, build_index, index_status, load_current
+from rag.models import Answer, IndexStats, Passage
+from rag.retrieval import Hit, hybrid_search
+from rag.settings import Settings
+from rag.store import IndexStore
+
+__all__ = ["Assistant", "clean_question"]
+
+log = logging.getLogger(__name__)
+
+# How often (seconds) a query looks at docs/ for changes; looking costs a directory walk.
+FRESHNESS_INTERVAL = 2.0
+MIN_ANSWER_PASSAGES = 8
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question as text we can search for, or an ``InvalidQuestionError`` saying why not."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError(
+            f"a question must be text, not {type(question).__name__}: pass a string"
+        )
+    # Drop lone surrogates and control characters (they come from broken copy-paste).
+    text = question.encode("utf-8", "ignore").decode("utf-8")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidQuestionError("the question is empty: type a question about the documents")
+    if len(text) > max_chars:
+        raise InvalidQuestionError(
+            f"the question is {len(text)} characters long; the limit is {max_chars}: shorten it"
+        )
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidQuestionError("the question has no words to search for: ask in words")
+    return text
+
+
+class Assistant:
+    """Answers questions about the documents in ``settings.docs_dir``."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        llm: Any | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._llm = llm
+        self._llm_answerer: Any | None = None
+        self._store: IndexStore | None = None
+        self._lock = threading.RLock()
+        self._checked_at = 0.0
+        self._signature: tuple[Any, ...] | None = None
+
+    # -- collaborators, created on first use ---------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = make_embedder(
+                        self.settings.embed_model, threads=self.settings.embed_threads
+                    )
+        return self._embedder
+
+    def _llm_backend(self) -> Any:
+        if self._llm_answerer is None:
+            from rag.llm import LLMAnswerer
+
+            self._llm_answerer = LLMAnswerer(
+                self.settings, embed=self.embedder.encode, llm=self._llm
+            )
+        return self._llm_answerer
+
+    # -- the index ------------------------------------------------------------------------
+
+    def status(self) -> IndexStatus:
+        """Whether the persisted index matches the documents and settings."""
+        return index_status(self.settings, self.embedder.dim)
+
+    def build_index(
+        self, *, force: bool = False, progress: Callable[[str, int, int], None] | None = None
+    ) -> IndexStats:
+        """Build (or confirm) the index, then serve queries from it."""
+        stats = build_index(self.settings, self.embedder, force=force, progress=progress)
+        store = load_current(self.settings)
+        with self._lock:
+            self._store = store
+            self._checked_at = time.monotonic()
+            self._signature = self._docs_signature()
+        return stats
+
+    def _docs_signature(self) -> tuple[Any, ...]:
+        out = []
+        for path in candidate_files(self.settings.docs_dir):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            out.append((str(path), st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def store(self) -> IndexStore:
+        """The loaded index, built or rebuilt first if it is missing or stale."""
+        store = self._store
+        now = time.monotonic()
+        if store is not None and now - self._checked_at < FRESHNESS_INTERVAL:
+            return store
+        with self._lock:
+            if self._store is not None and now - self._checked_at < FRESHNESS_INTERVAL:
+                return self._store
+            signature = self._docs_signature()
+            if self._store is not None and signature == self._signature:
+                self._checked_at = now
+                return self._store
+            status = self.status()
+            if status.state != "ok":
+                log.info("index %s (%s): building it now", status.state, status.reason)
+                self.build_index()
+            elif self._store is None:
+                try:
+                    self._store = load_current(self.settings)
+                except IndexError_ as err:
+                    log.warning("%s; rebuilding", err)
+                    self.build_index(force=True)
+            self._checked_at = time.monotonic()
+            self._signature = signature
+            assert self._store is not None
+            return self._store
+
+    # -- questions ------------------------------------------------------------------------
+
+    def _search(self, question: str, k: int) -> tuple[IndexStore, np.ndarray, list[Hit]]:
+        store = self.store()
+        vector = self.embedder.encode([question])[0]
+        return store, vector, hybrid_search(store, vector, question, k)
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """The ``k`` passages that best match ``question``, best first."""
+        text = clean_question(question, self.settings.max_question_chars)
+        store, _, hits = self._search(text, k or self.settings.top_k)
+        return [passage_of(store, hit.row, hit.score) for hit in hits]
+
+    def query(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer ``question`` with verified citations (see :class:`rag.Answer`)."""
+        final: Answer | None = None
+        for item in self.stream(question, k=k, mode=mode):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def stream(
+        self, question: str, *, k: int | None = None, mode: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it comes, then the final, verified :class:`Answer`."""
+        text = clean_question(question, self.settings.max_question_chars)
+        k = k or self.settings.top_k
+        store, vector, hits = self._search(text, max(k, MIN_ANSWER_PASSAGES))
+        extractive = ExtractiveAnswerer(store)
+        use_llm = (mode or ("llm" if self.settings.llm != "none" else "extractive")) == "llm"
+        if not use_llm or self.settings.llm == "none":
+            answer = extractive.answer(text, vector, hits)
+            yield answer.text
+            yield answer
+            return
+        passages = [passage_of(store, hit.row, hit.score) for hit in hits[:k]]
+        try:
+            yield from self._llm_backend().stream(text, passages)
+        except LLMError as err:
+            fallback = extractive.answer(text, vector, hits)
+            note = f"The LLM was unavailable ({err}); this answer quotes the documents instead."
+            yield Answer(
+                text=fallback.text,
+                citations=fallback.citations,
+                abstained=fallback.abstained,
+                notes=[note],
+            )

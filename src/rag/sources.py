@@ -1,0 +1,386 @@
+"""Fetch the outside sources an article's footnotes cite and save them as ``<label>.md``.
+
+A URL taken from a document is untrusted: it, or a redirect it leads to, may point at this
+machine, the local network or a cloud metadata service. So every hop is checked before any
+connection is made (http/https only; every address the host resolves to must be public) and
+the request goes to the very address that was checked, so a second DNS answer cannot differ.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+import trafilatura
+
+from rag.errors import FetchError
+from rag.models import Footnote
+from rag.settings import Settings
+
+__all__ = [
+    "FetchReport",
+    "FetchedPage",
+    "address_refusal",
+    "extract_main_text",
+    "fetch_page",
+    "fetch_sources",
+    "render_source_file",
+    "source_file_name",
+]
+
+USER_AGENT = "rag-footnotes/0.1 (+source fetcher)"
+_TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_METADATA = frozenset(map(ipaddress.ip_address, ("169.254.169.254", "fd00:ec2::254")))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# Lines that are page furniture, not content; trafilatura keeps some of them when they are
+# plain paragraphs rather than elements with a telling class name. Whole-line matches only,
+# so "Related to this, ..." in an article survives.
+_BOILERPLATE = re.compile(
+    r"^(?:(?:share( this)?|поделиться|paylaş|read (also|more)|related( articles| posts| news)?"
+    r"|читайте также|смотрите также|похожие материалы|ilgili haberler|subscribe|follow us)\W*"
+    r"|(?:also available in|share on|поделиться в)\b.{0,60})$",
+    re.I,
+)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """What happened to one footnote's source: fetched, failed, kept (old file) or skipped."""
+
+    label: str
+    url: str
+    status: str
+    reason: str = ""
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A fetched page's main text; ``final_url`` is where redirects ended."""
+
+    url: str
+    final_url: str
+    title: str
+    text: str
+    content_type: str
+
+
+def fetch_sources(
+    footnotes: Iterable[Footnote],
+    sources_dir: Path,
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> list[FetchReport]:
+    """Fetch every footnote's URL into ``sources_dir/<label>.md``; one report per label.
+
+    A failure is reported, never raised, and never touches a file already there.
+    """
+    clock = now or (lambda: datetime.now(UTC))
+    sources_dir.mkdir(parents=True, exist_ok=True)
+    reports: dict[str, FetchReport] = {}
+    with _client(settings, transport) as client:
+        for footnote in footnotes:
+            if footnote.label not in reports:  # the first entry of a repeated label wins
+                reports[footnote.label] = _fetch_one(client, footnote, sources_dir, settings, clock)
+    return list(reports.values())
+
+
+def _fetch_one(
+    client: httpx.Client,
+    footnote: Footnote,
+    sources_dir: Path,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> FetchReport:
+    url = footnote.url.strip()
+    if not url:
+        return FetchReport(footnote.label, url, "skipped", "footnote has no URL")
+    path = sources_dir / source_file_name(footnote.label)
+    try:
+        page = _fetch(client, url, settings)
+        content = render_source_file(footnote.label, url, page.title, page.text, clock())
+        _write_atomically(path, content)
+    except FetchError as exc:
+        reason = str(exc)
+    except OSError as exc:
+        reason = f"could not write {path}: {exc.strerror or exc}"
+    else:
+        return FetchReport(footnote.label, url, "fetched", path=path)
+    kept = path.exists()  # a failure never touches it: the old text beats no text
+    status = "kept" if kept else "failed"
+    return FetchReport(footnote.label, url, status, reason, path if kept else None)
+
+
+def fetch_page(
+    url: str, settings: Settings, *, transport: httpx.BaseTransport | None = None
+) -> FetchedPage:
+    """Fetch ``url`` safely and extract its main text; raise FetchError with a one-line reason."""
+    with _client(settings, transport) as client:
+        return _fetch(client, url, settings)
+
+
+def _client(settings: Settings, transport: httpx.BaseTransport | None) -> httpx.Client:
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(settings.fetch_timeout),
+        follow_redirects=False,  # each Location is checked like the first URL
+        trust_env=False,  # a proxy from the environment would bypass the address check
+        # No pooled connections: the pool is keyed by IP, and a TLS connection verified for
+        # one hostname must not carry a request for another hostname on the same IP.
+        limits=httpx.Limits(max_keepalive_connections=0),
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "text/html, application/xhtml+xml, text/plain;q=0.9",
+        },
+    )
+
+
+def _fetch(client: httpx.Client, url: str, settings: Settings) -> FetchedPage:
+    deadline = time.monotonic() + settings.fetch_timeout
+    client.cookies.clear()  # the jar is keyed by IP: one site's cookies must not reach another
+    current = url
+    try:
+        for hop in range(settings.fetch_max_redirects + 1):
+            try:
+                target, addresses = _check_url(current, settings, deadline)
+            except FetchError as exc:
+                raise FetchError(f"{exc} (redirected to {current})" if hop else str(exc)) from None
+            response = _send(client, target, addresses, deadline)
+            try:
+                location = response.headers.get("location")
+                if response.status_code not in _REDIRECTS or not location:
+                    return _read_page(response, url, str(target), settings, deadline)
+            finally:
+                response.close()
+            current = urljoin(str(target), location)
+    except httpx.TimeoutException:
+        raise FetchError(f"timed out after {settings.fetch_timeout:g} s") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"request failed: {_one_line(str(exc)) or type(exc).__name__}") from None
+    raise FetchError(f"too many redirects (more than {settings.fetch_max_redirects})")
+
+
+def _check_url(url: str, settings: Settings, deadline: float) -> tuple[httpx.URL, list[str]]:
+    """The parsed URL and its addresses, if it is http(s) and every address may be contacted."""
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise FetchError(f"refused: {url!r} is not a valid URL") from None
+    if target.scheme not in _DEFAULT_PORTS:
+        scheme = f"{target.scheme}: URLs" if target.scheme else "URLs without a scheme"
+        raise FetchError(f"refused: {scheme} are not fetched (http and https only)")
+    host = target.raw_host.decode("ascii")
+    if not host:
+        raise FetchError(f"refused: {url!r} has no host")
+    addresses = _resolve(host, target.port or _DEFAULT_PORTS[target.scheme], deadline)
+    for address in addresses:
+        refusal = address_refusal(address, allow_loopback=settings.fetch_allow_loopback)
+        if refusal:
+            where = refusal if address == host else f"{host} resolves to {refusal}"
+            raise FetchError(f"refused: {where}")
+    return target, addresses
+
+
+def _resolve(host: str, port: int, deadline: float) -> list[str]:
+    """Every address ``host`` resolves to, in the resolver's order of preference."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass  # a name, not a literal address
+    answer: list[list[str] | None] = []
+
+    def lookup() -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            answer.append(list(dict.fromkeys(str(info[4][0]) for info in infos)))
+        except (OSError, UnicodeError):
+            answer.append(None)
+
+    # getaddrinfo has no timeout; a daemon thread keeps a stuck resolver from hanging us.
+    worker = threading.Thread(target=lookup, name="rag-resolve", daemon=True)
+    worker.start()
+    worker.join(max(deadline - time.monotonic(), 0))
+    if not answer or not answer[0]:
+        raise FetchError(f"could not resolve {host}")
+    return answer[0]
+
+
+def address_refusal(address: str, *, allow_loopback: bool = False) -> str | None:
+    """Why ``address`` must not be contacted (e.g. "10.0.0.1 is a private address"), or None.
+
+    ``allow_loopback`` lets 127.0.0.0/8 and ::1 through (tests serve pages there); private,
+    link-local, multicast, reserved and metadata addresses are refused regardless.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"{address} is not an IP address"
+    kind = _address_kind(_embedded_ipv4(ip) or ip)
+    if kind is None or (kind == "a loopback" and allow_loopback):
+        return None
+    return f"{address} is {kind} address"
+
+
+def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    # An IPv6 form of an IPv4 address reaches that IPv4 host: ::ffff:127.0.0.1 is loopback.
+    if isinstance(ip, ipaddress.IPv4Address):
+        return None
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.ipv4_mapped or ip.sixtofour
+
+
+def _address_kind(ip: IPAddress) -> str | None:
+    """The kind of a non-public address, with its article; None for a public one."""
+    checks = (
+        (ip in _METADATA, "a cloud metadata"),
+        (ip.is_loopback, "a loopback"),
+        (ip.is_unspecified, "an unspecified"),
+        (ip.is_link_local, "a link-local"),
+        (ip.is_multicast, "a multicast"),
+        (ip.is_private, "a private"),
+        (ip.is_reserved, "a reserved"),
+        (not ip.is_global, "a non-public"),  # e.g. 100.64.0.0/10, shared carrier NAT
+    )
+    return next((kind for refused, kind in checks if refused), None)
+
+
+def _send(
+    client: httpx.Client, target: httpx.URL, addresses: list[str], deadline: float
+) -> httpx.Response:
+    """Open a streamed GET of ``target`` at the first checked address that accepts."""
+    timeout = httpx.Timeout(max(deadline - time.monotonic(), 0.001))
+    extensions = (
+        {"sni_hostname": target.raw_host.decode("ascii")} if target.scheme == "https" else {}
+    )
+    error: httpx.ConnectError | None = None
+    for address in addresses:
+        pinned = target.copy_with(host=address, userinfo=b"")
+        request = client.build_request("GET", pinned, timeout=timeout, extensions=extensions)
+        request.headers["Host"] = target.netloc.decode("ascii")  # the name, not the address
+        try:
+            return client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            error = exc  # try the host's next address
+    raise FetchError(f"could not connect to {target.host}: {_one_line(str(error))}")
+
+
+def _read_page(
+    response: httpx.Response, url: str, final_url: str, settings: Settings, deadline: float
+) -> FetchedPage:
+    if not response.is_success:
+        raise FetchError(f"HTTP {response.status_code}")
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in _TEXT_TYPES:
+        raise FetchError(f"content type {content_type or '(none)'} is not text")
+    body = _read_capped(response, settings, deadline)
+    if content_type == "text/plain":
+        title, text = final_url, _decode(body, response.charset_encoding).replace("\r\n", "\n")
+    else:
+        html = _decode(body, response.charset_encoding, sniff=True)
+        title, text = extract_main_text(html, final_url)
+    if not text.strip():
+        raise FetchError("no readable text on the page")
+    return FetchedPage(url, final_url, title or final_url, text.strip(), content_type)
+
+
+def _read_capped(response: httpx.Response, settings: Settings, deadline: float) -> bytes:
+    """The body, refused once it exceeds the size cap or the time budget."""
+    limit = settings.fetch_max_bytes
+    too_big = FetchError(f"body larger than {limit} bytes")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big  # refuse before downloading anything
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():  # decoded bytes, so a gzip bomb hits the cap too
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+        if time.monotonic() > deadline:  # a server dripping bytes must not keep us forever
+            raise httpx.ReadTimeout("body too slow")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes, charset: str | None, *, sniff: bool = False) -> str:
+    """The body as text: the response's charset, else the page's <meta charset>, else UTF-8."""
+    if not charset and sniff and (match := _META_CHARSET.search(body[:4096])):
+        charset = match.group(1).decode("ascii")
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset name Python does not know
+        return body.decode("utf-8", errors="replace")
+
+
+def extract_main_text(html: str, url: str = "") -> tuple[str, str]:
+    """``(title, main text)`` of an HTML page; navigation, share and related links dropped.
+
+    Paragraphs are separated by blank lines. When trafilatura finds no article body, the
+    page's text blocks are used instead, still without the boilerplate lines.
+    """
+    document = trafilatura.bare_extraction(
+        html, url=url or None, include_comments=False, with_metadata=True
+    )
+    if document is None:  # too little text for an article; still take what the page has
+        document = trafilatura.extract_metadata(html)
+    title = _one_line(getattr(document, "title", None) or "")
+    text = getattr(document, "text", None) or trafilatura.baseline(html)[1]
+    lines = (line.strip() for line in text.splitlines())
+    paragraphs = [line for line in lines if line and not _BOILERPLATE.match(line)]
+    if paragraphs and paragraphs[0] == title:
+        del paragraphs[0]  # the page's own <h1>; the source file has the title as its heading
+    return title, "\n\n".join(paragraphs)
+
+
+def render_source_file(label: str, url: str, title: str, text: str, fetched_at: datetime) -> str:
+    """The ``<label>.md`` text: front matter (label, url, title, fetched), heading, main text."""
+    if fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=UTC)  # our clock is UTC; say so explicitly
+    heading = _one_line(title) or _one_line(url)
+    return (
+        f"---\nlabel: {_one_line(label)}\nurl: {_one_line(url)}\ntitle: {heading}\n"
+        f"fetched: {fetched_at.isoformat(timespec='seconds')}\n---\n\n"
+        f"# {heading}\n\n{text.strip()}\n"
+    )
+
+
+def source_file_name(label: str) -> str:
+    """``iii`` -> ``iii.md``: only ``[A-Za-z0-9_-]``, so a label can never name another path."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", label).strip("_")
+    # A label with no ASCII letter or digit (e.g. Cyrillic) still gets a distinct, safe name.
+    return f"{stem or label.encode().hex()[:40] or 'source'}.md"
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    # Readers see the old file or the new one, never half of one.
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as file:
+            file.write(content)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

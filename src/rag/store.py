@@ -1,0 +1,252 @@
+"""One build of the index on disk, and the same build loaded in memory for queries.
+
+Passages are llama-index ``TextNode``s in a ``FaissVectorStore`` (inner product on normalised
+vectors) persisted with a ``StorageContext``. Beside them: the documents' texts (citations
+quote them by offset), the BM25 side and the sentence vectors the answerer quotes from.
+Queries never touch llama-index objects: at load time everything becomes flat arrays, so a
+query costs one embedding, one FAISS search, one BM25 lookup and a few small matrix products.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.documents import Document
+from rag.errors import IndexError_
+from rag.models import Footnote
+from rag.text import stem_tokens
+
+__all__ = ["DocRecord", "PassageRecord", "IndexStore", "write_store"]
+
+
+@dataclass(frozen=True, slots=True)
+class DocRecord:
+    """What a citation needs of a document: its id, title, full text and footnotes."""
+
+    doc_id: str
+    title: str
+    path: str
+    text: str
+    footnotes: dict[str, Footnote]
+    source_label: str | None
+    scopes: tuple[tuple[str, int, int], ...] = ()
+
+    def labels_in(self, start: int, end: int) -> list[str]:
+        """Labels whose scope (or footnote entry) intersects ``text[start:end]``."""
+        if self.source_label is not None:
+            return [self.source_label]
+        labels: list[str] = []
+        for label, s, e in self.scopes:
+            if s < end and start < e and label not in labels:
+                labels.append(label)
+        return labels
+
+    def footnote(self, label: str) -> Footnote:
+        """The footnote ``label`` (a bare one when the list has no entry for it)."""
+        return self.footnotes.get(label) or Footnote(label=label)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRecord:
+    """A passage: ``docs[doc_id].text[start:end]``; its sentences are rows first..last-1."""
+
+    doc_id: str
+    start: int
+    end: int
+    paragraph: int
+    labels: tuple[str, ...]
+    kind: str
+    first_sentence: int
+    last_sentence: int
+
+
+def _bm25_tokens(text: str) -> list[str]:
+    return stem_tokens(text, drop_stopwords=True)
+
+
+def _source_footnotes(docs: list[Document]) -> dict[str, dict[str, Footnote]]:
+    """A source's footnote is the article's entry that points at it."""
+    by_source: dict[str, dict[str, Footnote]] = {}
+    for doc in docs:
+        for note in doc.footnotes:
+            if note.source_doc_id:
+                by_source.setdefault(note.source_doc_id, {})[note.label] = note
+    return by_source
+
+
+def write_store(
+    build_dir: Path,
+    docs: list[Document],
+    chunks: list[Chunk],
+    texts: list[str],
+    chunk_vectors: np.ndarray,
+    sentence_rows: list[tuple[int, int, int]],
+    sentence_vectors: np.ndarray,
+) -> None:
+    """Persist one build into ``build_dir`` (created; must not exist)."""
+    import bm25s
+    import faiss
+    from llama_index.core import StorageContext, VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    build_dir.mkdir(parents=True)
+    dim = chunk_vectors.shape[1] if len(chunk_vectors) else sentence_vectors.shape[1]
+    by_id = {d.doc_id: d for d in docs}
+    hidden = ["doc_id", "start", "end", "paragraph", "footnotes", "kind", "sentences"]
+    nodes = []
+    first = 0
+    for n, (chunk, vector) in enumerate(zip(chunks, chunk_vectors, strict=True)):
+        count = len(chunk.units)
+        nodes.append(
+            TextNode(
+                id_=f"{chunk.doc_id}:{chunk.start}-{chunk.end}",
+                text=by_id[chunk.doc_id].text[chunk.start : chunk.end],
+                embedding=vector.tolist(),
+                metadata={
+                    "doc_id": chunk.doc_id,
+                    "title": by_id[chunk.doc_id].title,
+                    "start": chunk.start,
+                    "end": chunk.end,
+                    "paragraph": chunk.paragraph,
+                    "footnotes": list(chunk.labels),
+                    "kind": chunk.kind,
+                    "sentences": [first, first + count],
+                    "row": n,
+                },
+                excluded_embed_metadata_keys=[*hidden, "title", "row"],
+                excluded_llm_metadata_keys=[*hidden, "row"],
+            )
+        )
+        first += count
+    vector_store = FaissVectorStore(faiss_index=faiss.IndexFlatIP(dim))
+    storage = StorageContext.from_defaults(vector_store=vector_store)
+    # Vectors are already on the nodes; the mock model is never asked for one.
+    VectorStoreIndex(nodes, storage_context=storage, embed_model=MockEmbedding(embed_dim=dim))
+    storage.persist(persist_dir=str(build_dir))
+
+    bm25 = bm25s.BM25()
+    bm25.index([_bm25_tokens(t) or [""] for t in texts], show_progress=False)
+    bm25.save(str(build_dir / "bm25"))
+
+    np.save(build_dir / "sentences.npy", sentence_vectors.astype(np.float32))
+    np.save(build_dir / "sentence_rows.npy", np.asarray(sentence_rows, dtype=np.int64))
+    source_notes = _source_footnotes(docs)
+    records = [
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "path": d.path,
+            "text": d.text,
+            "footnotes": [
+                asdict(f) for f in (d.footnotes or source_notes.get(d.doc_id, {}).values())
+            ],
+            "source_label": d.source_label,
+            "scopes": [(sc.label, sc.start, sc.end) for sc in d.scopes]
+            + [(label, s, e) for label, (s, e) in d.entry_spans.items()],
+        }
+        for d in docs
+    ]
+    (build_dir / "docs.json").write_text(json.dumps(records, ensure_ascii=False), "utf-8")
+
+
+@dataclass
+class IndexStore:
+    """A loaded build: flat arrays and records, read-only and safe to share between threads."""
+
+    path: Path
+    manifest: dict[str, Any]
+    docs: dict[str, DocRecord]
+    passages: list[PassageRecord]
+    faiss_index: Any
+    bm25: Any
+    sentence_rows: np.ndarray
+    sentence_vectors: np.ndarray
+    doc_sentences: dict[str, np.ndarray]
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    def bm25_scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage for ``question`` (zeros when no word is known)."""
+        tokens = _bm25_tokens(question)
+        if not tokens or not self.passages:
+            return np.zeros(len(self.passages), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+    @classmethod
+    def load(cls, path: Path) -> IndexStore:
+        """Load the build at ``path``; raise ``IndexError_`` naming the fix if it is damaged."""
+        try:
+            return cls._load(path.resolve())
+        except IndexError_:
+            raise
+        except Exception as err:  # any damage at all means: rebuild
+            raise IndexError_(
+                f"the index in {path} is damaged ({type(err).__name__}: {err}); "
+                "run `rag index --force` to rebuild it"
+            ) from err
+
+    @classmethod
+    def _load(cls, path: Path) -> IndexStore:
+        import bm25s
+        from llama_index.core import StorageContext
+        from llama_index.vector_stores.faiss import FaissVectorStore
+
+        manifest = json.loads((path / "manifest.json").read_text("utf-8"))
+        vector_store = FaissVectorStore.from_persist_dir(str(path))
+        storage = StorageContext.from_defaults(vector_store=vector_store, persist_dir=str(path))
+        structs = storage.index_store.index_structs()
+        if len(structs) != 1:
+            raise IndexError_(f"expected one vector index in {path}, found {len(structs)}")
+        nodes_dict = structs[0].nodes_dict
+        node_ids = [nodes_dict[str(row)] for row in range(len(nodes_dict))]
+        nodes = storage.docstore.get_nodes(node_ids) if node_ids else []
+        passages = []
+        for node in nodes:
+            meta = node.metadata
+            passages.append(
+                PassageRecord(
+                    doc_id=meta["doc_id"],
+                    start=meta["start"],
+                    end=meta["end"],
+                    paragraph=meta["paragraph"],
+                    labels=tuple(meta["footnotes"]),
+                    kind=meta["kind"],
+                    first_sentence=meta["sentences"][0],
+                    last_sentence=meta["sentences"][1],
+                )
+            )
+        docs = {}
+        for rec in json.loads((path / "docs.json").read_text("utf-8")):
+            notes = {f["label"]: Footnote(**f) for f in rec.pop("footnotes")}
+            scopes = tuple((label, s, e) for label, s, e in rec.pop("scopes"))
+            docs[rec["doc_id"]] = DocRecord(footnotes=notes, scopes=scopes, **rec)
+        faiss_index = vector_store.client
+        if faiss_index.ntotal != len(passages) or faiss_index.d != manifest["dim"]:
+            raise IndexError_(f"FAISS index in {path} does not match its manifest")
+        sentence_vectors = np.load(path / "sentences.npy")
+        sentence_rows = np.load(path / "sentence_rows.npy")
+        if len(sentence_vectors) != len(sentence_rows):
+            raise IndexError_(f"sentence files in {path} do not match")
+        owners = np.array([passages[int(n)].doc_id for n in sentence_rows[:, 0]], dtype=object)
+        doc_sentences = {d: np.flatnonzero(owners == d) for d in docs} if len(owners) else {}
+        return cls(
+            path=path,
+            doc_sentences=doc_sentences,
+            manifest=manifest,
+            docs=docs,
+            passages=passages,
+            faiss_index=faiss_index,
+            bm25=bm25s.BM25.load(str(path / "bm25")),
+            sentence_rows=sentence_rows,
+            sentence_vectors=sentence_vectors,
+        )
