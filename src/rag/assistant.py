@@ -12,7 +12,8 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,18 +22,33 @@ from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import IndexError_, InvalidQuestionError, LLMError
 from rag.index import IndexStatus, build_index, index_status, load_current
-from rag.models import Answer, IndexStats, Passage
+from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.retrieval import Hit, hybrid_search
 from rag.settings import Settings
 from rag.store import IndexStore
 
-__all__ = ["Assistant", "clean_question"]
+if TYPE_CHECKING:
+    from rag.sources import FetchReport
+
+__all__ = ["Assistant", "DocumentInfo", "clean_question"]
 
 log = logging.getLogger(__name__)
 
 # How often (seconds) a query looks at docs/ for changes; looking costs a directory walk.
 FRESHNESS_INTERVAL = 2.0
 MIN_ANSWER_PASSAGES = 8
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document as the index holds it (for listings)."""
+
+    doc_id: str
+    title: str
+    path: str
+    passages: int
+    footnotes: int
+    source_label: str | None
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -151,6 +167,47 @@ class Assistant:
             self._signature = signature
             assert self._store is not None
             return self._store
+
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents with their passage and footnote counts."""
+        store = self.store()
+        counts: dict[str, int] = {}
+        for record in store.passages:
+            counts[record.doc_id] = counts.get(record.doc_id, 0) + 1
+        return [
+            DocumentInfo(
+                doc_id=doc.doc_id,
+                title=doc.title,
+                path=doc.path,
+                passages=counts.get(doc.doc_id, 0),
+                footnotes=0 if doc.source_label else len(doc.footnotes),
+                source_label=doc.source_label,
+            )
+            for doc in store.docs.values()
+        ]
+
+    def footnotes(self) -> list[Footnote]:
+        """Every footnote of every (non-source) document, as the index knows it."""
+        store = self.store()
+        return [
+            note
+            for doc in store.docs.values()
+            if doc.source_label is None
+            for note in doc.footnotes.values()
+        ]
+
+    def fetch_sources(self) -> list[FetchReport]:
+        """Download the source behind each footnote into ``docs/sources/`` (see rag.sources).
+
+        Reads the footnotes from the documents as they are now, so it works before any index
+        exists. The next query (or ``build_index``) indexes what was fetched.
+        """
+        from rag.documents import load_documents
+        from rag.sources import fetch_sources
+
+        docs, _ = load_documents(self.settings.docs_dir)
+        notes = {n.label: n for d in docs if not d.is_source for n in d.footnotes}
+        return fetch_sources(notes.values(), self.settings.docs_dir / "sources", self.settings)
 
     # -- questions ------------------------------------------------------------------------
 

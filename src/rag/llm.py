@@ -113,7 +113,8 @@ class LLMAnswerer:
         self._embed = embed
         self._llm = llm
         self._lock = threading.Lock()
-        self._where = settings.llm_base_url or getattr(llm, "api_base", None) or "(custom)"
+        url = settings.llm_base_url or getattr(llm, "api_base", None)
+        self._who = f"LLM at {url}" if url else "the LLM"  # starts every LLMError message
         self._prompt_tokens = settings.llm_context_tokens - settings.llm_max_tokens
 
     @property
@@ -165,7 +166,7 @@ class LLMAnswerer:
 
     def _verify(self, raw: str, shown: list[Passage], question: str) -> Answer:
         if not raw.strip():
-            raise LLMError(f"LLM at {self._where} gave an empty reply")
+            raise LLMError(f"{self._who} gave an empty reply")
         return verify_answer(raw, shown, question, embed=self._embed)
 
     def _guarded(self, produce: Callable[[], Iterable[str]]) -> Iterator[str]:
@@ -192,11 +193,11 @@ class LLMAnswerer:
                 try:
                     kind, value = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
-                    raise LLMError(f"LLM at {self._where} timed out after {timeout:g} s") from None
+                    raise LLMError(f"{self._who} timed out after {timeout:g} s") from None
                 if kind == "done":
                     return
                 if isinstance(value, BaseException):
-                    raise LLMError(f"LLM at {self._where} {_explain(value, timeout)}") from value
+                    raise LLMError(f"{self._who} {_explain(value, timeout)}") from value
                 yield str(value)
         finally:
             abandoned.set()  # the worker stops at its next piece; its client times out anyway
@@ -275,13 +276,14 @@ def _render(question: str, passages: Sequence[Passage]) -> list[ChatMessage]:
 
 def _block(number: int, passage: Passage) -> str:
     """One passage between delimiters its own text can no longer imitate."""
-    header = f"PASSAGE {number} | document: {_neutralize(passage.title)}"
+    header = f"PASSAGE {number} | document: {passage.title}"
     notes = "; ".join(
         f"[^{f.label}] {' - '.join(x for x in (f.publisher, f.title) if x)}".strip()
         for f in passage.footnotes
     )
     if notes:
-        header += f" | footnotes: {_neutralize(notes)}"
+        header += f" | footnotes: {notes}"
+    header = _neutralize(" ".join(header.split()))  # one line, whatever the title holds
     # The document's markers become [^label] so they can't pass for passage numbers.
     body = FOOTNOTE_MARKER.sub(lambda m: f"[^{m.group('label')}]", passage.text)
     return f"<<<{header}>>>\n{_neutralize(body)}\n<<<END PASSAGE {number}>>>"
@@ -293,21 +295,17 @@ def _neutralize(text: str) -> str:
 
 def _truncate(number: int, passage: Passage, budget: int) -> Passage | None:
     """The longest verbatim prefix (ending at a word boundary) whose block fits ``budget``."""
-    if (
-        budget - count_tokens(_block(number, dataclasses.replace(passage, text="")))
-        < MIN_PASSAGE_TOKENS
-    ):
+
+    def cost(length: int) -> int:
+        cut = dataclasses.replace(passage, text=passage.text[:length])
+        return count_tokens(_block(number, cut))
+
+    if budget - cost(0) < MIN_PASSAGE_TOKENS:
         return None
     low, high = 0, len(passage.text)  # binary search on the prefix length, in characters
     while low < high:
         mid = (low + high + 1) // 2
-        if (
-            count_tokens(_block(number, dataclasses.replace(passage, text=passage.text[:mid])))
-            <= budget
-        ):
-            low = mid
-        else:
-            high = mid - 1
+        low, high = (mid, high) if cost(mid) <= budget else (low, mid - 1)
     text = passage.text[:low]
     if " " in text[len(text) // 2 :]:
         text = text[: text.rindex(" ")]

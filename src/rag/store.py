@@ -20,7 +20,7 @@ from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexError_
 from rag.models import Footnote
-from rag.text import stem_tokens
+from rag.text import document_terms, question_terms
 
 __all__ = ["DocRecord", "PassageRecord", "IndexStore", "write_store"]
 
@@ -64,10 +64,6 @@ class PassageRecord:
     kind: str
     first_sentence: int
     last_sentence: int
-
-
-def _bm25_tokens(text: str) -> list[str]:
-    return stem_tokens(text, drop_stopwords=True)
 
 
 def _source_footnotes(docs: list[Document]) -> dict[str, dict[str, Footnote]]:
@@ -133,7 +129,7 @@ def write_store(
     storage.persist(persist_dir=str(build_dir))
 
     bm25 = bm25s.BM25()
-    bm25.index([_bm25_tokens(t) or [""] for t in texts], show_progress=False)
+    bm25.index([document_terms(t) or [""] for t in texts], show_progress=False)
     bm25.save(str(build_dir / "bm25"))
 
     np.save(build_dir / "sentences.npy", sentence_vectors.astype(np.float32))
@@ -177,7 +173,7 @@ class IndexStore:
 
     def bm25_scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for ``question`` (zeros when no word is known)."""
-        tokens = _bm25_tokens(question)
+        tokens = question_terms(question)
         if not tokens or not self.passages:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)

@@ -17,6 +17,11 @@ __all__ = [
     "WORD",
     "content_stems",
     "detect_language",
+    "document_terms",
+    "is_cyrillic",
+    "question_terms",
+    "question_words",
+    "skeleton",
     "not_covered_message",
     "numbers",
     "stem_tokens",
@@ -90,13 +95,132 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", ".") for n in _NUMBER.findall(text)}
 
 
+# Cross-script name matching: "Mehriban Aliyeva" in a question, "Мехрибан Алиевой" in the
+# text. Both reduce to a consonant skeleton ("mhrb", "alv") after transliteration.
+_CYR_TO_LAT = str.maketrans(
+    {
+        "а": "a",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "д": "d",
+        "е": "e",
+        "ё": "e",
+        "ж": "j",
+        "з": "z",
+        "и": "i",
+        "й": "y",
+        "к": "k",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "о": "o",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ф": "f",
+        "х": "h",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "sh",
+        "ъ": "",
+        "ы": "y",
+        "ь": "",
+        "э": "e",
+        "ю": "yu",
+        "я": "ya",
+        "ş": "sh",
+        "ç": "ch",
+        "ğ": "",
+        "ı": "i",
+        "ö": "o",
+        "ü": "u",
+        "â": "a",
+        "î": "i",
+        "û": "u",
+        "é": "e",
+        "è": "e",
+        "ä": "a",
+    }
+)
+_DIGRAPHS = (
+    ("dzh", "j"),
+    ("dj", "j"),
+    ("zh", "j"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("q", "k"),
+    ("c", "k"),
+    ("x", "ks"),
+)
+_VOWELS = frozenset("aeiouy")
+
+
+def skeleton(word: str) -> str:
+    """A script-independent key of a name: first letter, then up to 3 consonants."""
+    latin = word.lower().translate(_CYR_TO_LAT)
+    for a, b in _DIGRAPHS:
+        latin = latin.replace(a, b)
+    latin = "".join(ch for ch in latin if "a" <= ch <= "z")
+    if not latin:
+        return ""
+    out = latin[0]
+    for ch in latin[1:]:
+        if ch not in _VOWELS and ch != out[-1]:
+            out += ch
+    return out[:4]
+
+
+def document_terms(text: str) -> list[str]:
+    """Index terms of a text: word stems, plus a skeleton ``~key`` for each capitalised name."""
+    terms = stem_tokens(text, drop_stopwords=True)
+    for match in WORD.finditer(text):
+        word = match.group()
+        if len(word) >= 4 and word[0].isupper():
+            key = skeleton(word)
+            if len(key) >= 3:
+                terms.append("~" + key)
+    return terms
+
+
+def question_words(text: str) -> list[tuple[str, str]]:
+    """The question's content words as (stem, ``~skeleton``) pairs, one pair a word."""
+    out = []
+    for match in WORD.finditer(text.lower()):
+        word = match.group()
+        if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        key = skeleton(word) if len(word) >= 4 else ""
+        stem = _stemmer(_language_of_word(word)).stemWord(word)
+        out.append((stem, "~" + key if len(key) >= 3 else ""))
+    return out
+
+
+def question_terms(text: str) -> list[str]:
+    """Search terms of a question: stems, plus skeletons of its words (names may be lower-case)."""
+    terms = stem_tokens(text, drop_stopwords=True)
+    for match in WORD.finditer(text):
+        word = match.group()
+        if len(word) >= 4 and word.lower() not in _STOPWORDS:
+            key = skeleton(word)
+            if len(key) >= 3:
+                terms.append("~" + key)
+    return terms
+
+
+def is_cyrillic(text: str) -> bool:
+    """Whether most letters of ``text`` are Cyrillic."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and 2 * sum(1 for ch in letters if _CYRILLIC.match(ch)) >= len(letters)
+
+
 def detect_language(text: str) -> str:
     """A best guess among "ru", "tr" and "en" (the languages answers are written in)."""
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        return "en"
-    cyrillic = sum(1 for ch in letters if _CYRILLIC.match(ch))
-    if cyrillic * 2 >= len(letters):
+    if is_cyrillic(text):
         return "ru"
     lowered = text.lower()
     if _TURKISH_CHARS.search(text) or re.search(r"[çöü]", lowered):
