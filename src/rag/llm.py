@@ -1,10 +1,6 @@
-"""The optional LLM answerer: numbered passages in, a verified, cited :class:`Answer` out.
-
-Any OpenAI-compatible server works (Ollama, vLLM, llama.cpp, LM Studio, OpenAI). The reply is
-never trusted as is: :func:`rag.verification.verify_answer` checks every citation. Every LLM
-failure becomes an :class:`LLMError` within ``settings.llm_timeout``, so the caller can fall
-back to the extractive answer.
-"""
+"""The optional LLM answerer (any OpenAI-compatible server): numbered passages in, a verified,
+cited :class:`Answer` out. Every LLM failure becomes an :class:`LLMError` within
+``settings.llm_timeout``, so the caller can fall back to the extractive answer."""
 
 from __future__ import annotations
 
@@ -79,10 +75,8 @@ def fit_passages(question: str, passages: Sequence[Passage], *, max_tokens: int)
             fitted.append(cut)
         break
     if passages and not fitted:
-        raise ConfigError(
-            f"a prompt of {max_tokens} tokens leaves no room for passages: raise "
-            "RAG_LLM_CONTEXT_TOKENS or lower RAG_LLM_MAX_TOKENS"
-        )
+        hint = "raise RAG_LLM_CONTEXT_TOKENS or lower RAG_LLM_MAX_TOKENS"
+        raise ConfigError(f"a prompt of {max_tokens} tokens leaves no room for passages: {hint}")
     return fitted
 
 
@@ -109,9 +103,7 @@ class LLMAnswerer:
     ) -> None:
         if llm is None:
             _require_server(settings)
-        self._settings = settings
-        self._embed = embed
-        self._llm = llm
+        self._settings, self._embed, self._llm = settings, embed, llm
         self._lock = threading.Lock()
         url = settings.llm_base_url or getattr(llm, "api_base", None)
         self._who = f"LLM at {url}" if url else "the LLM"  # starts every LLMError message
@@ -221,11 +213,10 @@ def _explain(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, openai.APIStatusError):
         body = exc.body if isinstance(exc.body, dict) else {}
         detail = str(body.get("message") or exc.message)[:200]
-        hint = {
-            401: " (check RAG_LLM_API_KEY)",
-            403: " (check RAG_LLM_API_KEY)",
-            404: " (check RAG_LLM_BASE_URL, usually ending in /v1, and RAG_LLM_MODEL)",
-        }.get(exc.status_code, "")
+        hint = {401: "RAG_LLM_API_KEY", 403: "RAG_LLM_API_KEY"}.get(exc.status_code, "")
+        if exc.status_code == 404:
+            hint = "RAG_LLM_BASE_URL, usually ending in /v1, and RAG_LLM_MODEL"
+        hint = f" (check {hint})" if hint else ""
         return f"failed: HTTP {exc.status_code}: {detail}{hint}"
     if isinstance(exc, openai.APIConnectionError | ConnectionError):
         cause: BaseException | None = exc
@@ -240,19 +231,16 @@ def _explain(exc: BaseException, timeout: float) -> str:
 def _hide_sentinel(deltas: Iterable[str], received: list[str]) -> Iterator[str]:
     """Pass deltas on (collecting them all in ``received``), but hold back a reply that is
     the NOT_IN_DOCUMENTS sentinel: the final abstention says it in the user's language."""
-    held, state = "", "undecided"
+    passing = False
     for delta in deltas:
         received.append(delta)
-        if state == "passing":
+        if passing:
             yield delta
             continue
-        held += delta
-        start = held.lstrip()
-        if start.startswith(NOT_IN_DOCUMENTS):
-            state = "sentinel"
-        elif state == "undecided" and not NOT_IN_DOCUMENTS.startswith(start):
-            state = "passing"
-            yield held
+        start = "".join(received).lstrip()
+        if not start.startswith(NOT_IN_DOCUMENTS) and not NOT_IN_DOCUMENTS.startswith(start):
+            passing = True
+            yield "".join(received)
 
 
 def _abstention(question: str) -> Answer:
@@ -260,16 +248,12 @@ def _abstention(question: str) -> Answer:
 
 
 def _render(question: str, passages: Sequence[Passage]) -> list[ChatMessage]:
-    language = LANGUAGE_NAMES.get(detect_language(question), "English")
+    fill = {"language": LANGUAGE_NAMES.get(detect_language(question), "English")}
+    fill["sentinel"] = NOT_IN_DOCUMENTS
     blocks = [_block(n, p) for n, p in enumerate(passages, start=1)]
-    ask = QUESTION_PROMPT.format(
-        question=_neutralize(question), language=language, sentinel=NOT_IN_DOCUMENTS
-    )
+    ask = QUESTION_PROMPT.format(question=_neutralize(question), **fill)
     return [
-        ChatMessage(
-            role=MessageRole.SYSTEM,
-            content=SYSTEM_PROMPT.format(language=language, sentinel=NOT_IN_DOCUMENTS),
-        ),
+        ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT.format(**fill)),
         ChatMessage(role=MessageRole.USER, content="\n\n".join([*blocks, ask])),
     ]
 

@@ -58,12 +58,16 @@ _BOUNDARY = re.compile(
 _TERMINAL = re.compile(r"[.!?…]+$")
 # Uncited sentences that only say the documents lack the answer: kept, never flagged.
 _REFUSAL = re.compile(
-    r"\b(?:do(?:es)?\s*n[o']?t\s+(?:contain|cover|mention|say|provide|include|specify)|"
+    r"\b(?:do(?:es)?\s*n[o'’]?t\s+(?:contain|cover|mention|say|provide|include|specify)|"
     r"no information|cannot answer|can't answer|not (?:mentioned|covered|stated|specified))\b"
     r"|нет (?:информации|ответа|сведений|данных)|не (?:содерж|упомина|указ|говорит)"
     r"|не могу ответить|bilgi (?:yok|bulunm|içerm)|yer almıyor|belirtilmemiş|cevap veremem",
     re.IGNORECASE,
 )
+
+
+# The words did not match: only embeddings (other language, paraphrase) can still support it.
+_UNDECIDED = "undecided"
 
 
 @dataclass
@@ -104,7 +108,7 @@ def verify_answer(
     pending: list[_Sentence] = []  # lexically unsupported: embeddings may still rescue them
     for sentence in sentences:
         reason = _check_lexically(sentence, evidence, question_stems)
-        if reason == "embed?":
+        if reason == _UNDECIDED:
             pending.append(sentence)
         elif reason:
             sentence.flag, sentence.cited = reason, []
@@ -208,7 +212,7 @@ def _evidence_of(passage: Passage) -> _Evidence:
 def _check_lexically(
     sentence: _Sentence, evidence: list[_Evidence], question_stems: set[str]
 ) -> str | None:
-    """None if supported (trimming unrelated markers), "embed?" if undecided, else why not."""
+    """None if supported (trimming unrelated markers), _UNDECIDED, or why it is unsupported."""
     stems, nums = content_stems(sentence.body), numbers(sentence.body)
     if not sentence.cited:
         if not stems or _REFUSAL.search(sentence.body):
@@ -224,7 +228,7 @@ def _check_lexically(
         return None
     union = set().union(*(e.stems for e in cited))
     if len(novel & union) / len(novel) < MIN_STEM_COVERAGE:
-        return "embed?"
+        return _UNDECIDED
     shares = [len(novel & evidence[i].stems) / len(novel) for i in sentence.cited]
     best = max(range(len(shares)), key=shares.__getitem__)
     kept = [i for i, s in zip(sentence.cited, shares, strict=True) if s >= MIN_PASSAGE_SHARE]

@@ -1,0 +1,156 @@
+"""The ``rag`` command: ``index``, ``ask``, ``fetch``, ``eval``.
+
+Every error the package raises on purpose becomes one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.assistant import Assistant
+from rag.errors import RagError
+from rag.models import Answer, Footnote
+from rag.settings import Settings
+
+__all__ = ["main"]
+
+DEFAULT_EVAL_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "dev.jsonl"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Answer questions about footnoted documents, with citations."
+    )
+    parser.add_argument("--docs-dir", type=Path, help="the corpus (default: $RAG_DOCS_DIR or docs)")
+    parser.add_argument("--index-dir", type=Path, help="the index (default: $RAG_INDEX_DIR or index)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    index = sub.add_parser("index", help="build the index (only what changed is re-embedded)")
+    index.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    index.add_argument("--fetch", action="store_true", help="fetch footnote sources first")
+
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=None, help="passages to retrieve")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--mode", choices=["extractive", "llm"], default=None)
+
+    sub.add_parser("fetch", help="download each footnote's source into docs/sources/")
+
+    evaluate = sub.add_parser("eval", help="score answers on a JSONL question set")
+    evaluate.add_argument("--data", type=Path, default=DEFAULT_EVAL_SET)
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _footnote_line(note: Footnote) -> str:
+    parts = [p for p in (note.publisher, f"“{note.title}”" if note.title else "") if p]
+    line = f"↳ [{note.label}] " + " — ".join(parts)
+    if note.url:
+        line += f" <{note.url}>"
+    if note.source_doc_id:
+        line += "  (source text indexed)"
+    return line
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer, then its citations printed like footnotes."""
+    lines = [answer.text, ""]
+    for note in answer.notes:
+        lines.append(f"note: {note}")
+    for flag in answer.flags:
+        lines.append(f"unsupported, citation removed: {flag.sentence} ({flag.reason})")
+    for c in answer.citations:
+        text = " ".join(c.text.split())
+        lines.append(f"[{c.marker}] {text}")
+        lines.append(f"    — {c.title} ({c.doc_id}, chars {c.start}–{c.end})")
+        lines.extend(f"    {_footnote_line(note)}" for note in c.footnotes)
+    return "\n".join(lines).rstrip()
+
+
+def _progress_bar():  # -> callable, closes itself at the end
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in bar:
+            bar[stage] = tqdm(total=total, desc=stage, unit="text", leave=False, file=sys.stderr)
+        bar[stage].n = done
+        bar[stage].refresh()
+        if done >= total:
+            bar.pop(stage).close()
+
+    return update
+
+
+def _run(args: argparse.Namespace) -> int:
+    overrides = {
+        key: value
+        for key, value in (("docs_dir", args.docs_dir), ("index_dir", args.index_dir))
+        if value is not None
+    }
+    assistant = Assistant(Settings(**overrides))
+    if args.command == "fetch" or (args.command == "index" and args.fetch):
+        reports = assistant.fetch_sources()
+        for r in reports:
+            detail = f" ({r.reason})" if r.reason else ""
+            print(f"[{r.label}] {r.status}: {r.url or 'no URL'}{detail}")
+        fetched = sum(r.status == "fetched" for r in reports)
+        print(f"{fetched} of {len(reports)} sources fetched")
+        if args.command == "fetch":
+            return 0
+    if args.command == "index":
+        stats = assistant.build_index(force=args.force, progress=_progress_bar())
+        for path, reason in stats.skipped:
+            print(f"skipped {path}: {reason}", file=sys.stderr)
+        print(stats.summary())
+        return 0
+    if args.command == "ask":
+        answer = assistant.query(args.question, k=args.k, mode=args.mode)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        else:
+            print(format_answer(answer))
+        return 0
+    if args.command == "eval":
+        from rag.evaluation import evaluate, load_eval_set, report_json
+
+        report = evaluate(assistant, load_eval_set(args.data))
+        print(report_json(report) if args.json else report.table())
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rag`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.verbose:
+        # Libraries set their own loggers to DEBUG; the handler decides what is shown.
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.INFO)
+        for noisy in ("faiss", "faiss.loader", "bm25s", "httpx", "root", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return _run(args)
+    except RagError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
