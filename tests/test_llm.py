@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from llm_server import FakeLLMServer, Reply, closed_port
 
+from llm_server import FakeLLMServer, Reply, closed_port
 from rag.errors import ConfigError, LLMError
 from rag.llm import LLMAnswerer, build_prompt, fit_passages, llm_failure_note
 from rag.models import Answer, Footnote, Passage

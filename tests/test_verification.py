@@ -110,7 +110,9 @@ def test_a_number_the_cited_passage_does_not_state_is_flagged() -> None:
 
 def test_a_citation_to_the_wrong_passage_is_removed() -> None:
     answer = verify("The EU plans to replace Russian gas by 2028 [1]. Peskov said it was warm [1].")
-    assert answer.text == "The EU plans to replace Russian gas by 2028. Peskov said it was warm [1]."
+    assert (
+        answer.text == "The EU plans to replace Russian gas by 2028. Peskov said it was warm [1]."
+    )
     assert [passage_of(c) for c in answer.citations] == [PESKOV]
 
 
