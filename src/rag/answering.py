@@ -45,7 +45,6 @@ MIN_SAME_SCRIPT_COVERAGE = 0.5
 KEEP_WITHIN = 0.08
 MAX_SENTENCES = 2
 MAX_CITED_CHARS = 500
-TIGHTEN_WITHIN = 0.05
 LEXICAL_WEIGHT = 0.5
 NUMBER_WEIGHT = 0.05
 # An entry of the footnote list (author, title, publisher, URL) is metadata about a claim,
@@ -98,43 +97,53 @@ def _coverage(words: list[tuple[str, str]], text: str) -> float:
     return sum(1 for stem, key in words if stem in terms or key in terms) / len(words)
 
 
+def _sentences_of(store: IndexStore, passage: int) -> list[tuple[int, list[int]]]:
+    """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
+    passage's rows, then the clause windows, each inside one of them."""
+    record = store.passages[passage]
+    groups: list[tuple[int, list[int]]] = []
+    for row in range(record.first_sentence, record.last_sentence):
+        _, start, end = store.sentence_rows[row]
+        for sentence, units in groups:
+            _, s_start, s_end = store.sentence_rows[sentence]
+            if s_start <= start and end <= s_end:
+                units.append(row)
+                break
+        else:
+            groups.append((row, [row]))
+    return groups
+
+
 def rank_sentences(
     store: IndexStore, question: str, query_vector: np.ndarray, hits: list[Hit]
 ) -> list[Candidate]:
     """Every sentence of the retrieved passages, best first.
 
-    Score = cosine(question, sentence) + a bonus for the question's content words and
-    numbers found in the sentence: the embedder carries meaning across languages, the words
-    carry names and figures that embeddings blur.
+    Score = the best cosine between the question and the sentence or one of its clause
+    windows, plus a bonus for the question's content words and numbers found in the
+    sentence: the embedder carries meaning across languages, the words carry names and
+    figures that embeddings blur.
     """
-    rows: list[int] = []
-    owners: list[int] = []
-    retrieval: list[float] = []
-    for hit in hits:
-        record = store.passages[hit.row]
-        span = range(record.first_sentence, record.last_sentence)
-        rows.extend(span)
-        owners.extend([hit.row] * len(span))
-        retrieval.extend([hit.score] * len(span))
-    if not rows:
-        return []
-    cosines = store.sentence_vectors[rows] @ query_vector
     words = question_words(question)
     question_cyrillic = is_cyrillic(question)
     q_numbers = numbers(question)
     entry_penalty = 0.0 if _ASKS_ABOUT_SOURCES.search(question) else FOOTNOTE_ENTRY_PENALTY
     out = []
-    for row, owner, cosine, fused in zip(rows, owners, cosines, retrieval, strict=True):
-        _, start, end = (int(x) for x in store.sentence_rows[row])
-        text = store.docs[store.passages[owner].doc_id].text[start:end]
-        coverage = _coverage(words, text)
-        score = float(cosine) + LEXICAL_WEIGHT * coverage
-        if q_numbers and q_numbers & numbers(text):
-            score += NUMBER_WEIGHT
-        if store.passages[owner].kind == "footnote":
-            score -= entry_penalty
-        same = is_cyrillic(text) == question_cyrillic
-        out.append(Candidate(row, owner, start, end, score, fused, coverage, same))
+    for hit in hits:
+        record = store.passages[hit.row]
+        text_of_doc = store.docs[record.doc_id].text
+        for sentence, units in _sentences_of(store, hit.row):
+            cosine = float(np.max(store.sentence_vectors[units] @ query_vector))
+            _, start, end = (int(x) for x in store.sentence_rows[sentence])
+            text = text_of_doc[start:end]
+            coverage = _coverage(words, text)
+            score = cosine + LEXICAL_WEIGHT * coverage
+            if q_numbers and q_numbers & numbers(text):
+                score += NUMBER_WEIGHT
+            if record.kind == "footnote":
+                score -= entry_penalty
+            same = is_cyrillic(text) == question_cyrillic
+            out.append(Candidate(sentence, hit.row, start, end, score, hit.score, coverage, same))
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 
@@ -156,25 +165,11 @@ class ExtractiveAnswerer:
             return cand.coverage >= MIN_SAME_SCRIPT_COVERAGE
         return cand.score >= ABSTAIN_BELOW
 
-    @staticmethod
-    def _tightest(best: Candidate, candidates: list[Candidate]) -> Candidate:
-        """A clause window inside the best sentence that scores almost as well, if any:
-        the citation then points at the clause that answers, not the whole sentence."""
-        inside = [
-            c
-            for c in candidates
-            if c.passage == best.passage
-            and best.start <= c.start
-            and c.end <= best.end
-            and c.score >= best.score - TIGHTEN_WITHIN
-        ]
-        return min(inside, key=lambda c: c.end - c.start, default=best)
-
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         """The sentences to quote: the best one and close runners-up, within a size budget."""
         if not candidates or not self.supported(candidates[0]):
             return []
-        best = self._tightest(candidates[0], candidates)
+        best = candidates[0]
         chosen = [best]
         used = best.end - best.start
         for cand in candidates[1:]:

@@ -116,6 +116,7 @@ def chunk_document(
 
         def flush(group: list[Span], number: int = number) -> None:
             if group:
+                windows = [w for s, e in group for w in clause_windows(doc.text, s, e)]
                 chunks.append(
                     Chunk(
                         doc.doc_id,
@@ -125,6 +126,7 @@ def chunk_document(
                         _labels(doc, group),
                         kind,
                         tuple(group),
+                        tuple(windows),
                     )
                 )
 

@@ -176,11 +176,15 @@ def skeleton(word: str) -> str:
 
 
 def document_terms(text: str) -> list[str]:
-    """Index terms of a text: word stems, plus a skeleton ``~key`` for each capitalised name."""
+    """Index terms of a text: word stems, plus a skeleton ``~key`` for each longer word.
+
+    Skeletons let names and international words ("Kremlin"/"Кремля", "corridor"/"коридоре")
+    meet across scripts; they are only ever compared with a question's skeletons.
+    """
     terms = stem_tokens(text, drop_stopwords=True)
     for match in WORD.finditer(text):
         word = match.group()
-        if len(word) >= 4 and word[0].isupper():
+        if len(word) >= 4 and word.lower() not in _STOPWORDS:
             key = skeleton(word)
             if len(key) >= 3:
                 terms.append("~" + key)
