@@ -26,6 +26,7 @@ from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.retrieval import Hit, hybrid_search
 from rag.settings import Settings
 from rag.store import IndexStore
+from rag.text import detect_language
 
 if TYPE_CHECKING:
     from rag.sources import FetchReport
@@ -249,8 +250,11 @@ class Assistant:
         try:
             yield from self._llm_backend().stream(text, passages)
         except LLMError as err:
+            from rag.llm import llm_failure_note
+
+            log.warning("%s; falling back to the extractive answer", err)
             fallback = extractive.answer(text, vector, hits)
-            note = f"The LLM was unavailable ({err}); this answer quotes the documents instead."
+            note = llm_failure_note(err, detect_language(text))
             yield Answer(
                 text=fallback.text,
                 citations=fallback.citations,

@@ -89,8 +89,9 @@ def clause_windows(text: str, start: int, end: int) -> list[Span]:
     clauses = [_trimmed(text, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
     if len(clauses) < 2:
         return []
-    windows = [c for c in clauses if c[1] - c[0] >= MIN_CLAUSE]
-    windows += [(a[0], b[1]) for a, b in zip(clauses, clauses[1:], strict=False)]
+    if len(clauses) == 2:
+        return clauses
+    windows = [(a[0], b[1]) for a, b in zip(clauses, clauses[1:], strict=False)]
     return [w for w in dict.fromkeys(windows) if w != (start, end)]
 
 

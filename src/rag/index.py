@@ -44,7 +44,7 @@ __all__ = ["FORMAT_VERSION", "IndexStatus", "build_index", "index_status", "load
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 Progress = Callable[[str, int, int], None]
 
 
@@ -126,7 +126,7 @@ def _embed_text(doc: Document, chunk: Chunk) -> str:
 def _embed_all(
     cache: EmbeddingCache, embedder: Embedder, texts: list[str], progress: Progress | None
 ) -> tuple[np.ndarray, int]:
-    parts, fresh, step = [], 0, 256
+    parts, fresh, step = [], 0, 1024
     for i in range(0, len(texts), step):
         vectors, new = cache.embed(embedder, texts[i : i + step])
         parts.append(vectors)

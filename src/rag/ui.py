@@ -1,0 +1,398 @@
+"""The Gradio UI: chat with clickable citations, a sources panel, and index management.
+
+``AssistantUI(assistant).create_app()`` returns the ``gr.Blocks`` (tests build it in-process);
+``launch()`` serves it on 127.0.0.1 unless ``GRADIO_SERVER_NAME`` says otherwise. Gradio is
+imported only inside those methods, so importing this module has no side effects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.errors import RagError
+from rag.models import Answer, Citation
+from rag.ui_render import (
+    CSS,
+    HEAD,
+    CitationView,
+    FootnoteView,
+    SourcesEntry,
+    escape_text,
+    paragraph_around,
+    render_answer,
+    render_documents,
+    render_fetch_reports,
+    render_index_status,
+    render_message,
+    render_settings,
+    render_sources_panel,
+)
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from rag.assistant import Assistant
+    from rag.store import IndexStore
+
+__all__ = ["AssistantUI", "UploadRefusedError", "sanitize_filename", "save_upload"]
+
+log = logging.getLogger(__name__)
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".html")
+MAX_UPLOAD_BYTES = 5_000_000
+MAX_ANSWERS_KEPT = 10  # answers whose sources stay (folded) in the panel
+CHAT_CONCURRENCY = 4  # questions answered at once; the embedder is CPU-bound
+SOURCE_PASSAGE_CHARS = 700
+HEADER = (
+    '<div class="rag-header"><h1>Document QA</h1><p>Ask about the documents in Russian, English '
+    "or Turkish. Every claim links to the passage and the footnoted source behind it.</p></div>"
+)
+Message = dict[str, str]
+
+DEFAULT_EXAMPLES = (
+    "Как Песков охарактеризовал разговор?",
+    "Когда состоялся телефонный разговор Путина и Алиева?",
+    "What did the Kremlin press service say both sides confirmed?",
+    "What freight volume does Azerbaijan target by 2028?",
+    "Peskov görüşmeyi nasıl nitelendirdi?",
+    "AB Rus gazından ne zamana kadar tamamen vazgeçmeyi planlıyor?",
+)
+
+
+class UploadRefusedError(RagError):
+    """An uploaded file was not saved (wrong type, too big, not text, or would overwrite)."""
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe file name for ``docs/``: no directories, no hidden files, only word characters.
+
+    Letters of any script are kept (a Russian name stays readable); anything else becomes
+    ``_``. Raises ``UploadRefusedError`` when the extension is not an accepted one.
+    """
+    base = unicodedata.normalize("NFKC", re.split(r"[\\/]", name)[-1]).strip()
+    stem, dot, suffix = base.rpartition(".")
+    suffix = f".{suffix.lower()}"
+    if not dot or suffix not in UPLOAD_SUFFIXES:
+        raise UploadRefusedError(
+            f"“{name}” is not a .txt, .md or .html file: only those can be added"
+        )
+    stem = re.sub(r"[^\w.-]+", "_", stem)
+    stem = re.sub(r"_{2,}", "_", stem).strip("._-")[:80].rstrip("._-")
+    if stem.lower() == "readme":
+        raise UploadRefusedError("README files are not indexed: rename the file and upload it")
+    return f"{stem or 'document'}{suffix}"
+
+
+def save_upload(source: Path, docs_dir: Path, *, overwrite: bool = False) -> Path:
+    """Copy an uploaded file into ``docs_dir`` under a sanitized name, after checking it.
+
+    Refuses (``UploadRefusedError``) files that are too big, empty or not text, and never
+    replaces an existing file unless ``overwrite`` is true. The write is atomic either way.
+    """
+    from rag.documents import read_text_file
+
+    name = sanitize_filename(source.name)
+    size = source.stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadRefusedError(
+            f"{name} is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB"
+        )
+    try:
+        read_text_file(source)  # the loader's own test: UTF-8 or Windows-1251 text
+    except ValueError as err:
+        raise UploadRefusedError(f"{name} was not added: {err}") from err
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    target = docs_dir / name
+    fd, temp_name = tempfile.mkstemp(dir=docs_dir, prefix=f".{name}.", suffix=".tmp")
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(source.read_bytes())
+        if overwrite:
+            os.replace(temp, target)
+        else:
+            try:
+                os.link(temp, target)  # fails if the name is taken: no check-then-write race
+            except FileExistsError:
+                raise UploadRefusedError(
+                    f"{name} already exists in the documents folder: tick “Replace a file "
+                    "with the same name” to replace it"
+                ) from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return target
+
+
+def _offline_env() -> None:
+    # Set before gradio is imported: gradio reads them at import and at Blocks creation.
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+class AssistantUI:
+    """The web UI around one shared, thread-safe :class:`rag.Assistant`."""
+
+    def __init__(self, assistant: Assistant, *, examples: Sequence[str] = DEFAULT_EXAMPLES) -> None:
+        self.assistant = assistant
+        self.examples = list(examples)
+        self._ids = itertools.count(1)
+
+    # -- answers -------------------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        history: list[Message],
+        entries: list[SourcesEntry],
+        k: float,
+        mode: str,
+    ) -> Iterator[tuple[list[Message], str, list[SourcesEntry]]]:
+        """Stream one question's answer: yields (chat messages, sources panel, entries).
+
+        The conversation is kept by the caller (a ``gr.State``), not read back from the
+        Chatbot, so what is shown is exactly what was rendered here.
+        """
+        history = [*history, {"role": "user", "content": escape_text(question)}]
+        pending = {"role": "assistant", "content": render_message("Searching…", "pending")}
+        yield [*history, pending], render_sources_panel(entries, pending=question), entries
+        received: list[str] = []
+        final: Answer | None = None
+        try:
+            for item in self.assistant.stream(question, k=int(k), mode=mode):
+                if isinstance(item, Answer):
+                    final = item
+                elif mode == "llm":  # extractive answers arrive whole: no partial updates
+                    received.append(item)
+                    part = {
+                        "role": "assistant",
+                        "content": render_message("".join(received), "streaming"),
+                    }
+                    yield [*history, part], render_sources_panel(entries, question), entries
+            assert final is not None
+            entry = SourcesEntry(f"a{next(self._ids)}", question, final, self.citation_views(final))
+        except RagError as err:
+            # Errors the user can act on (empty or too long question, index busy): say why.
+            failed = {"role": "assistant", "content": render_message(str(err), "error")}
+            yield [*history, failed], render_sources_panel(entries), entries
+            return
+        entries = [*entries, entry][-MAX_ANSWERS_KEPT:]
+        message = {"role": "assistant", "content": render_answer(final, entry.answer_id)}
+        yield [*history, message], render_sources_panel(entries), entries
+
+    def citation_views(self, answer: Answer) -> list[CitationView]:
+        """What the sources panel shows for each citation of ``answer``."""
+        store = self.assistant.store()
+        return [self._citation_view(store, c, answer.citations) for c in answer.citations]
+
+    def _citation_view(
+        self, store: IndexStore, c: Citation, cited: Sequence[Citation]
+    ) -> CitationView:
+        doc = store.docs.get(c.doc_id)
+        if doc is None or doc.text[c.start : c.end] != c.text:
+            # The index changed since the answer (a rebuild): show the quoted text alone.
+            paragraph, start, end = c.text, 0, len(c.text)
+        else:
+            paragraph, start, end = paragraph_around(doc.text, c.start, c.end)
+        notes = []
+        for note in c.footnotes:
+            fetched = bool(note.source_doc_id and note.source_doc_id in store.docs)
+            passage, caption = self._source_passage(
+                note.source_doc_id if fetched else None, c, cited
+            )
+            notes.append(FootnoteView(note, fetched, passage, caption))
+        return CitationView(c, paragraph, start, end, notes)
+
+    def _source_passage(
+        self, source_id: str | None, c: Citation, cited: Sequence[Citation]
+    ) -> tuple[str | None, str]:
+        """The fetched source's passage behind ``c``: one this answer cites, else the closest."""
+        if source_id is None or c.doc_id == source_id:
+            return None, ""
+        for other in cited:
+            if other.doc_id == source_id:
+                return other.text, f"Source passage, cited as [{other.marker}]"
+        try:
+            hits = self.assistant.retrieve(c.text[:1000], k=25)
+        except RagError:
+            return None, ""
+        for hit in hits:
+            if hit.doc_id == source_id:
+                return hit.text[:SOURCE_PASSAGE_CHARS], "Closest passage in the source"
+        return None, ""
+
+    # -- documents and index ----------------------------------------------------------------
+
+    def index_status_html(self) -> str:
+        """The index status block of the Documents tab."""
+        return render_index_status(self.assistant.status(), self.assistant.settings)
+
+    def documents_html(self) -> str:
+        """The documents table (builds the index first if it is missing or stale)."""
+        try:
+            return render_documents(self.assistant.documents())
+        except RagError as err:
+            return render_message(str(err), "error")
+
+    def upload(self, file_path: str | None, overwrite: bool) -> tuple[str, str]:
+        """Save an uploaded file into docs/: returns (message, index status)."""
+        try:
+            if not file_path:
+                raise UploadRefusedError("choose a .txt, .md or .html file first")
+            docs_dir = self.assistant.settings.docs_dir
+            target = save_upload(Path(file_path), docs_dir, overwrite=overwrite)
+        except UploadRefusedError as err:
+            return render_message(str(err), "error"), self.index_status_html()
+        text = (
+            f"Added {target.name} to the documents. Click “Rebuild index” to search it "
+            "(the next question also rebuilds the index)."
+        )
+        return render_message(text, "notice"), self.index_status_html()
+
+    def rebuild(self, progress: Callable[..., Any] | None = None) -> tuple[str, str, str]:
+        """Rebuild the index with a progress bar: returns (message, status, documents)."""
+
+        def report(stage: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress((done, total), desc=f"{stage}: {done}/{total}")
+
+        try:
+            stats = self.assistant.build_index(force=True, progress=report)
+            message = render_message(stats.summary(), "notice")
+        except RagError as err:
+            message = render_message(str(err), "error")
+        return message, self.index_status_html(), self.documents_html()
+
+    def fetch(self) -> tuple[str, str]:
+        """Fetch each footnote's source: returns (per-source report, index status)."""
+        try:
+            reports = self.assistant.fetch_sources()
+        except RagError as err:
+            return render_message(str(err), "error"), self.index_status_html()
+        return render_fetch_reports(reports), self.index_status_html()
+
+    # -- the app -----------------------------------------------------------------------------
+
+    def create_app(self) -> gr.Blocks:
+        """Build the Blocks (without launching it): an Ask tab and a Documents tab."""
+        _offline_env()
+        import gradio as gr
+
+        settings = self.assistant.settings
+        modes = [("Quote the documents (extractive)", "extractive")]
+        if settings.llm != "none":
+            modes.append((f"LLM ({settings.llm_model or settings.llm})", "llm"))
+        no_llm = "LLM: not configured (set RAG_LLM=openai-like and RAG_LLM_BASE_URL)"
+        private: dict[str, Any] = {"api_visibility": "private"}
+        one_at_a_time = {**private, "concurrency_id": "index", "concurrency_limit": 1}
+        with gr.Blocks(title="Document QA", analytics_enabled=False) as app:
+            history, entries, asked = gr.State([]), gr.State([]), gr.State("")
+            gr.HTML(HEADER)
+            with gr.Tabs():
+                with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chat = gr.Chatbot(
+                            show_label=False, elem_id="rag-chat", height=520, buttons=[],
+                            feedback_options=None, latex_delimiters=[], sanitize_html=True,
+                            placeholder="Answers appear here, each claim with its source.",
+                        )  # fmt: skip
+                        with gr.Row(elem_id="rag-ask-row"):
+                            box = gr.Textbox(
+                                show_label=False, elem_id="rag-question", max_lines=4, scale=5,
+                                placeholder="Your question… / Ваш вопрос… / Sorunuz…",
+                                min_width=180, autofocus=True,
+                            )  # fmt: skip
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                        gr.Examples([[q] for q in self.examples], inputs=[box], label="Try")
+                        with gr.Accordion("Settings", open=False):
+                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
+                                              label="Passages retrieved (top-k)")  # fmt: skip
+                            mode = gr.Radio(modes, value=modes[-1][1], label="Answer mode",
+                                            info=None if len(modes) > 1 else no_llm)  # fmt: skip
+                            gr.HTML(render_settings(settings))
+                    with gr.Column(scale=2, min_width=300):
+                        sources = gr.HTML(render_sources_panel([]), elem_id="rag-sources")
+                with gr.Tab("Documents", id="documents"):
+                    status = gr.HTML(elem_id="rag-index-status")
+                    docs_table = gr.HTML(elem_id="rag-documents")
+                    with gr.Row():
+                        with gr.Column(min_width=280):
+                            upload = gr.File(
+                                label="Add a document (.txt, .md, .html; at most 5 MB)",
+                                file_types=list(UPLOAD_SUFFIXES), elem_id="rag-upload",
+                            )  # fmt: skip
+                            overwrite = gr.Checkbox(label="Replace a file with the same name")
+                            add = gr.Button("Add to documents", elem_id="rag-add")
+                            upload_msg = gr.HTML(elem_id="rag-upload-msg")
+                        with gr.Column(min_width=280):
+                            rebuild = gr.Button("Rebuild index", variant="primary",
+                                                elem_id="rag-rebuild")  # fmt: skip
+                            rebuild_msg = gr.HTML(elem_id="rag-rebuild-msg")
+                            fetch = gr.Button("Fetch sources", elem_id="rag-fetch")
+                            fetch_msg = gr.HTML(elem_id="rag-fetch-msg")
+
+            def ask(*args: Any) -> Iterator[tuple[Any, ...]]:
+                for shown, panel, kept in self.answer(*args):
+                    yield shown, panel, kept, shown
+
+            def rebuild_fn(progress: Any = gr.Progress()) -> tuple[str, str, str]:  # noqa: B008
+                return self.rebuild(progress)
+
+            chat_out = [chat, sources, entries, history]
+            # Take the question and clear the box at once, then answer (queued, streamed).
+            gr.on([box.submit, send.click], lambda q: ("", q), [box], [box, asked], queue=False,
+                  **private).then(ask, [asked, history, entries, top_k, mode], chat_out,
+                                  api_name="ask")  # fmt: skip
+            # The Chatbot's own trash button: forget the conversation and its sources too.
+            chat.clear(lambda: ([], render_sources_panel([]), [], []), None, chat_out, **private)
+            add.click(self.upload, [upload, overwrite], [upload_msg, status], **one_at_a_time)
+            rebuild.click(rebuild_fn, None, [rebuild_msg, status, docs_table], **one_at_a_time)
+            fetch.click(self.fetch, None, [fetch_msg, status], **one_at_a_time)
+            app.load(lambda: (self.index_status_html(), self.documents_html()), None,
+                     [status, docs_table], **private)  # fmt: skip
+        return app
+
+    def launch_options(self) -> dict[str, Any]:
+        """The keyword arguments ``launch`` passes to ``gr.Blocks.launch``."""
+        _offline_env()
+        import gradio as gr
+
+        # System fonts only: Cyrillic-complete on every OS, and nothing fetched from outside.
+        fonts = ["system-ui", "Segoe UI", "Roboto", "Noto Sans", "DejaVu Sans", "sans-serif"]
+        mono = ["ui-monospace", "SFMono-Regular", "Menlo", "DejaVu Sans Mono", "monospace"]
+        return {
+            "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+            "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+            "theme": gr.themes.Soft(primary_hue="blue", font=fonts, font_mono=mono),
+            "css": CSS,
+            "head": HEAD,
+            "footer_links": ["settings"],
+            "ssr_mode": False,
+            "run_history": False,
+            "share": False,
+            "max_file_size": MAX_UPLOAD_BYTES,
+            "show_error": False,
+        }
+
+    def warm_up(self) -> None:
+        """Load the index and the embedder (building the index if needed) before a question."""
+        try:
+            self.assistant.retrieve("warm up", k=1)
+        except RagError as err:
+            log.warning("could not prepare the index: %s", err)
+
+    def launch(self, **kwargs: Any) -> Any:
+        """Serve the app (queue on, one shared Assistant); ``kwargs`` override launch options."""
+        app = self.create_app()
+        app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=64)
+        # The page is served at once; the index and the model load meanwhile.
+        threading.Thread(target=self.warm_up, name="rag-warm-up", daemon=True).start()
+        return app.launch(**{**self.launch_options(), **kwargs})

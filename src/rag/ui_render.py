@@ -1,0 +1,399 @@
+"""HTML for the Gradio UI: answers with clickable markers, citation cards, tables; CSS and JS.
+
+Pure functions (values in, HTML out), so tests check the markup without a server. Everything
+from a document, a footnote or a question is escaped: a corpus may hold ``<script>`` or a
+``javascript:`` link, and it must show as text."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rag.models import Answer, Citation, Footnote
+
+if TYPE_CHECKING:
+    from rag.assistant import DocumentInfo
+    from rag.index import IndexStatus
+    from rag.sources import FetchReport
+
+PARAGRAPH_CAP = 1200  # characters of context shown around a cited span
+MARKER = re.compile(r"\[(\d{1,3})\]")
+# Characters that Markdown (and KaTeX) would interpret inside a chat message. Turning them
+# into numeric entities keeps the text literal: an entity is never Markdown syntax.
+_MARKDOWN_SPECIALS = {ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$:="}
+
+
+@dataclass(frozen=True)
+class FootnoteView:
+    """A footnote as a card shows it: the entry, whether its source text is here, a passage."""
+
+    footnote: Footnote
+    fetched: bool
+    passage: str | None = None
+    passage_note: str = ""
+
+
+@dataclass(frozen=True)
+class CitationView:
+    """Everything a citation card needs: the citation, its paragraph and its footnotes."""
+
+    citation: Citation
+    paragraph: str  # the document text around the citation, unescaped
+    cited_start: int  # offsets of the cited span inside ``paragraph``
+    cited_end: int
+    footnotes: Sequence[FootnoteView]
+
+
+@dataclass(frozen=True)
+class SourcesEntry:
+    """One answer's worth of the sources panel."""
+
+    answer_id: str
+    question: str
+    answer: Answer
+    citations: Sequence[CitationView]
+
+
+def escape_text(text: str) -> str:
+    """HTML-escape ``text`` and neutralise Markdown, so it renders literally in a chat bubble."""
+    return "".join(_MARKDOWN_SPECIALS.get(ch) or html.escape(ch, quote=True) for ch in text)
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else ``None`` (never a link)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    return url
+
+
+def paragraph_around(
+    text: str, start: int, end: int, cap: int = PARAGRAPH_CAP
+) -> tuple[str, int, int]:
+    """The paragraph around ``text[start:end]`` and the cited span's offsets inside it.
+
+    Out to blank lines (Markdown wraps a paragraph over lines), else to line breaks (the
+    article puts one per line); past ``cap`` characters, cut at a space and mark it with "…".
+    """
+    start, end = max(0, start), min(len(text), end)
+    budget = max(0, cap - (end - start))
+    for sep in ("\n\n", "\n"):
+        lo, hi = text.rfind(sep, 0, start), text.find(sep, end)
+        lo, hi = (0 if lo < 0 else lo + len(sep)), (len(text) if hi < 0 else hi)
+        if (start - lo) + (hi - end) <= budget:
+            return text[lo:hi], start - lo, end - lo
+    half = budget // 2
+    if start - lo > half:
+        space = text.find(" ", start - half, start)
+        lo = space + 1 if space >= 0 else start - half
+    if hi - end > half:
+        space = text.rfind(" ", end, end + half)
+        hi = space if space > end else end + half
+    before = "…" if lo > 0 and text[lo - 1] != "\n" else ""
+    after = "…" if hi < len(text) and text[hi] != "\n" else ""
+    return f"{before}{text[lo:hi]}{after}", start - lo + len(before), end - lo + len(before)
+
+
+def render_answer(answer: Answer, answer_id: str) -> str:
+    """The chat message for a final answer: escaped text, markers as clickable superscripts."""
+    known = {c.marker for c in answer.citations}
+    parts: list[str] = []
+    pos = 0
+    for match in MARKER.finditer(answer.text):
+        n = int(match.group(1))
+        if n not in known:
+            continue  # not one of ours: leave it in the text as written
+        parts.append(escape_text(answer.text[pos : match.start()].rstrip(" ")))
+        parts.append(
+            f'<sup class="cite-sup"><a href="#cite-{answer_id}-{n}" class="cite-marker" '
+            f'data-marker="{n}" title="Show source {n}">{n}</a></sup>'
+        )
+        pos = match.end()
+    parts.append(escape_text(answer.text[pos:]))
+    body = _line_breaks("".join(parts))
+    classes = "rag-answer rag-abstained" if answer.abstained else "rag-answer"
+    extra = "".join(f'<div class="rag-note">{escape_text(n)}</div>' for n in answer.notes)
+    extra += "".join(
+        f'<div class="rag-note rag-flag">Not supported by the cited passage: '
+        f"{escape_text(f.sentence)} ({escape_text(f.reason)})</div>"
+        for f in answer.flags
+    )
+    # One HTML block without blank lines: Markdown leaves its inside alone.
+    return f'<div class="{classes}">{body}{extra}</div>'
+
+
+def render_message(text: str, kind: str = "error") -> str:
+    """A plain chat message: an error the user can act on, a notice, or text still streaming."""
+    return f'<div class="rag-answer rag-{kind}">{_line_breaks(escape_text(text))}</div>'
+
+
+def _line_breaks(escaped: str) -> str:
+    return escaped.strip().replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _link(url: str, css: str = "") -> str:
+    """A link for http(s) URLs only; anything else (``javascript:``, ``data:``) stays text."""
+    safe = safe_url(url)
+    if safe is None:
+        return html.escape(url)
+    return (
+        f'<a class="{css}" href="{html.escape(safe, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer">{html.escape(safe)}</a>'
+    )
+
+
+def _footnote_card(view: FootnoteView) -> str:
+    note = view.footnote
+    status = "source fetched" if view.fetched else "source not fetched"
+    meta = _link(note.url, "fn-link") if note.url else ""
+    if note.accessed:
+        meta += f"<span>accessed {html.escape(note.accessed)}</span>"
+    passage = (
+        f'<div class="fn-caption">{html.escape(view.passage_note)}</div>'
+        f'<blockquote class="fn-passage">{html.escape(view.passage)}</blockquote>'
+        if view.passage
+        else ""
+    )
+    return (
+        f'<div class="fn-card" data-label="{html.escape(note.label, quote=True)}">'
+        f'<div class="fn-head"><span class="fn-label">[{html.escape(note.label)}]</span>'
+        f'<span class="fn-publisher">{html.escape(note.publisher or "unknown publisher")}</span>'
+        f'<span class="fn-status{" fn-status--ok" if view.fetched else ""}">{status}</span></div>'
+        f'<div class="fn-title">{html.escape(note.title)}</div>'
+        f'<div class="fn-meta">{meta}</div>{passage}</div>'
+    )
+
+
+def render_citation_card(view: CitationView, answer_id: str) -> str:
+    """One citation: document title, paragraph with the cited span marked, footnote cards."""
+    c, p, s, e = view.citation, view.paragraph, view.cited_start, view.cited_end
+    paragraph = f"{html.escape(p[:s])}<mark>{html.escape(p[s:e])}</mark>{html.escape(p[e:])}"
+    notes = "".join(_footnote_card(f) for f in view.footnotes) or (
+        '<div class="rag-empty">No footnote of the document covers this passage.</div>'
+    )
+    return (
+        f'<article class="cite-card" id="cite-{answer_id}-{c.marker}" tabindex="-1">'
+        f'<div class="cite-head"><span class="cite-num">{c.marker}</span>'
+        f'<span class="cite-doc">{html.escape(c.title or c.doc_id)}</span></div>'
+        f'<blockquote class="cite-para">{paragraph}</blockquote>{notes}</article>'
+    )
+
+
+def _entry_body(entry: SourcesEntry) -> str:
+    if entry.answer.abstained or not entry.citations:
+        return (
+            '<p class="rag-empty">Nothing in these documents answers this, so nothing is cited.</p>'
+        )
+    return "".join(render_citation_card(v, entry.answer_id) for v in entry.citations)
+
+
+def render_sources_panel(entries: Sequence[SourcesEntry], pending: str | None = None) -> str:
+    """The sources panel: the latest answer's cards, earlier answers folded below them.
+
+    ``pending`` is a question being answered right now (shown as a placeholder on top).
+    """
+    parts = ['<div class="rag-sources">']
+    if pending is not None:
+        parts.append(f'<div class="rag-sources-head">Searching for “{_short(pending)}”…</div>')
+    elif not entries:
+        parts.append(
+            '<p class="rag-empty">Ask a question: the passages and footnoted sources behind '
+            "each answer appear here. Click a number in an answer to jump to its source.</p>"
+        )
+    for i, entry in enumerate(reversed(entries)):
+        head, body, aid = _short(entry.question), _entry_body(entry), entry.answer_id
+        if i == 0 and pending is None:
+            parts.append(
+                f'<section class="rag-entry" data-answer="{aid}">'
+                f'<div class="rag-sources-head">Sources for “{head}”</div>{body}</section>'
+            )
+        else:
+            parts.append(
+                f'<details class="rag-entry rag-earlier" data-answer="{aid}">'
+                f"<summary>Earlier: “{head}”</summary>{body}</details>"
+            )
+    return "".join([*parts, "</div>"])
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return html.escape(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
+
+
+def _badge(text: str, ok: bool) -> str:
+    return f'<span class="rag-badge rag-badge--{"ok" if ok else "warn"}">{html.escape(text)}</span>'
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], numeric: int = 0) -> str:
+    """A table of already-escaped cells; the last ``numeric`` columns are right-aligned."""
+
+    def row(tag: str, cells: Sequence[str]) -> str:
+        first = len(cells) - numeric
+        return "".join(
+            f"<{tag}{' class=num' if i >= first else ''}>{c}</{tag}>" for i, c in enumerate(cells)
+        )
+
+    body = "".join(f"<tr>{row('td', r)}</tr>" for r in rows)
+    table = f'<table class="rag-table"><tr>{row("th", head)}</tr>{body}</table>'
+    return f'<div class="rag-table-wrap">{table}</div>'
+
+
+def render_settings(settings: Any) -> str:
+    """The active embedder and LLM, for the Settings accordion."""
+    llm = "none (answers quote the documents)"
+    if settings.llm != "none":
+        where = settings.llm_base_url or "the default URL"
+        llm = f"{settings.llm}: {settings.llm_model or 'default model'} at {where}"
+    return (
+        f'<div class="rag-settings-info">Embedder: <b>{html.escape(settings.embed_model)}</b>'
+        f"<br>LLM: <b>{html.escape(llm)}</b></div>"
+    )
+
+
+def render_index_status(status: IndexStatus, settings: Any) -> str:
+    """The index's state (up to date / stale / missing), embedder, build time and counts."""
+    m = status.manifest or {}
+    n = m.get("counts") or {}
+    state = {"ok": "up to date", "missing": "not built"}.get(status.state, status.state)
+    dim = f" ({m['dim']}-d)" if m.get("dim") else ""
+    rows = {
+        "Index": f"{_badge(state, status.state == 'ok')} {html.escape(status.reason)}",
+        "Embedder": html.escape(f"{m.get('embedder', settings.embed_model)}{dim}"),
+        "Built at": html.escape(str(m.get("built_at", "—"))),
+        "Documents folder": html.escape(str(settings.docs_dir)),
+    }
+    if n:
+        rows["Contents"] = html.escape(
+            f"{n.get('documents', 0)} documents, {n.get('passages', 0)} passages, "
+            f"{n.get('footnotes', 0)} footnotes; sources {n.get('sources_fetched', 0)} fetched, "
+            f"{n.get('sources_missing', 0)} not fetched"
+        )
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows.items())
+    return f'<table class="rag-kv">{body}</table>'
+
+
+def render_documents(docs: Sequence[DocumentInfo]) -> str:
+    """The indexed documents as a table: title, file, kind, passage and footnote counts."""
+    if not docs:
+        return '<p class="rag-empty">No documents are indexed yet.</p>'
+    rows = [
+        [
+            html.escape(d.title),
+            f"<code>{html.escape(d.path)}</code>",
+            f"source [{html.escape(d.source_label)}]" if d.source_label else "document",
+            str(d.passages),
+            str(d.footnotes),
+        ]
+        for d in docs
+    ]
+    return _table(["Title", "File", "Kind", "Passages", "Footnotes"], rows, numeric=2)
+
+
+def render_fetch_reports(reports: Sequence[FetchReport]) -> str:
+    """One row per footnote source: label, URL, fetched / failed / kept / skipped, and why."""
+    if not reports:
+        return '<p class="rag-empty">The documents have no footnotes with a URL to fetch.</p>'
+    rows = [
+        [
+            f"[{html.escape(r.label)}]",
+            _link(r.url),
+            _badge(r.status, r.status in ("fetched", "kept")),
+            html.escape(r.reason),
+        ]
+        for r in reports
+    ]
+    return _table(["Footnote", "URL", "Status", "Details"], rows)
+
+
+# Clicking a marker brings its card into view and highlights it. Gradio strips <script> from
+# component HTML, so this goes in the page head; one delegated listener serves every answer.
+# Without it the marker is still a plain #anchor and `:target` highlights the card. The <style>
+# is outside the app's scoped CSS: it narrows the page padding on a phone.
+HEAD = """<script>
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest('a[href^="#cite-"]');
+  var card = link && document.getElementById(link.getAttribute("href").slice(1));
+  if (!card) return;
+  event.preventDefault();
+  event.stopPropagation();
+  if (card.closest("details")) card.closest("details").open = true;
+  for (const el of document.querySelectorAll(".is-active")) el.classList.remove("is-active");
+  card.classList.add("is-active");
+  card.scrollIntoView({behavior: "smooth", block: "center"});
+  card.focus({preventScroll: true});
+}, true);
+</script>
+<style>@media (max-width: 640px) {.main.app {padding: 12px 8px !important}}</style>"""
+
+# Colours are the theme's variables (light and dark); `.dark` adjusts the few fixed ones.
+CSS = """.rag-header h1 {margin: 0 0 .15rem; font-size: 1.45rem; font-weight: 650}
+.rag-abstained, .rag-pending {color: var(--body-text-color-subdued); font-style: italic}
+.rag-answer {line-height: 1.6} .rag-error {color: var(--error-text-color, #b91c1c)}
+.rag-note {margin-top: .5rem; font-size: .85em; color: var(--body-text-color-subdued)}
+#rag-chat sup.cite-sup {font-size: .72rem; line-height: 0; margin-left: 2px; vertical-align: super}
+#rag-chat a.cite-marker {display: inline-block; min-width: 1.5em; padding: 0 .35em; color: #fff;
+  border-radius: 999px; background: var(--primary-600); font-weight: 700; line-height: 1.45;
+  text-align: center; text-decoration: none; cursor: pointer}
+#rag-chat .cite-marker:hover, #rag-chat .cite-marker:focus {background: var(--primary-800)}
+.rag-sources, .rag-entry {display: flex; flex-direction: column; gap: .75rem}
+.rag-sources-head {font-weight: 600; font-size: .95rem; color: var(--body-text-color-subdued)}
+.rag-empty, .rag-header p {color: var(--body-text-color-subdued); margin: .25rem 0}
+.cite-card {border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
+  padding: .75rem .9rem; background: var(--block-background-fill); scroll-margin: 1rem;
+  transition: box-shadow .25s, border-color .25s; outline: none}
+.cite-card.is-active, .cite-card:target {border-color: var(--primary-500);
+  box-shadow: 0 0 0 3px var(--primary-200); background: var(--primary-50)}
+.dark .cite-card.is-active, .dark .cite-card:target {box-shadow: 0 0 0 3px var(--primary-800);
+  background: var(--neutral-800)}
+.cite-head {display: flex; gap: .5rem; align-items: baseline; margin-bottom: .45rem}
+.cite-num {flex: none; min-width: 1.6em; padding: 0 .35em; border-radius: 999px; color: #fff;
+  background: var(--color-accent); font-size: .8rem; font-weight: 700; text-align: center}
+.cite-doc {font-weight: 600; font-size: .92rem; line-height: 1.35}
+#rag-sources blockquote {margin: 0 !important; padding: .1rem 0 .1rem .7rem; white-space: pre-wrap;
+  border-left: 3px solid var(--border-color-primary); overflow-wrap: anywhere;
+  font-style: normal; color: var(--body-text-color); quotes: none}
+#rag-sources .cite-para {font-size: .92rem; line-height: 1.55; margin-bottom: .55rem !important}
+.rag-sources mark {background: #fde68a; color: inherit; padding: .05em .1em; border-radius: 3px}
+.dark .rag-sources mark {background: rgba(250, 204, 21, .32)}
+.fn-card {border-radius: var(--radius-md); background: var(--background-fill-secondary);
+  padding: .5rem .65rem; margin-top: .4rem; font-size: .86rem; line-height: 1.45}
+.fn-head {display: flex; flex-wrap: wrap; gap: .25rem .45rem; align-items: center}
+.fn-label, .fn-publisher {font-weight: 600} .fn-label {font-family: var(--font-mono)}
+.fn-status {margin-left: auto; font-size: .72rem; padding: 0 .5rem; border-radius: 999px;
+  border: 1px solid var(--border-color-primary); color: var(--body-text-color-subdued)}
+.fn-status--ok {border-color: #16a34a; color: #15803d}
+.dark .fn-status--ok {border-color: #4ade80; color: #4ade80}
+.fn-meta {display: flex; flex-wrap: wrap; gap: .1rem .7rem; color: var(--body-text-color-subdued)}
+.fn-link {color: var(--link-text-color) !important; overflow-wrap: anywhere}
+.fn-caption {margin-top: .45rem; font-size: .72rem; text-transform: uppercase;
+  letter-spacing: .04em; color: var(--body-text-color-subdued)}
+.fn-title {margin: .25rem 0 .15rem} #rag-sources .fn-link {padding: 0}
+#rag-sources .fn-passage {border-left-color: #16a34a; margin-top: .15rem !important}
+.rag-earlier > summary {cursor: pointer; color: var(--body-text-color-subdued); margin: 0 0 .6rem}
+.rag-kv, .rag-table {border-collapse: collapse; width: 100%; font-size: .9rem}
+.rag-kv th {text-align: left; padding: .3rem .9rem .3rem 0; font-weight: 500; white-space: nowrap;
+  vertical-align: top; color: var(--body-text-color-subdued)}
+.rag-kv td {padding: .3rem 0; overflow-wrap: anywhere}
+.rag-table th, .rag-table td {padding: .4rem .6rem; text-align: left; vertical-align: top;
+  border-bottom: 1px solid var(--border-color-primary)}
+.rag-table .num {text-align: right} .rag-table-wrap {overflow-x: auto}
+.rag-badge {display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .78rem;
+  font-weight: 600; background: #fef3c7; color: #92400e}
+.rag-badge--ok {background: #dcfce7; color: #166534}
+.dark .rag-badge {background: rgba(251, 191, 36, .2); color: #fcd34d}
+.dark .rag-badge--ok {background: rgba(74, 222, 128, .18); color: #86efac}
+@media (min-width: 900px) {
+  #rag-sources {max-height: calc(100vh - 150px); overflow-y: auto; position: sticky; top: .75rem}
+}
+@media (max-width: 640px) {#rag-chat {height: 60vh !important} .rag-header h1 {font-size: 1.2rem}}
+"""
