@@ -315,7 +315,8 @@ def test_fetch_sources_writes_reports_and_keeps_old_files(
         Footnote("vii", url="http://10.0.0.1/"),
     ]
     sources.mkdir(parents=True)
-    (sources / "iv.md").write_text("saved by hand\n", encoding="utf-8")
+    previous = "---\nlabel: iv\nurl: x\ntitle: t\nfetched: 2026-01-01T00:00:00+00:00\n---\n\nold\n"
+    (sources / "iv.md").write_text(previous, encoding="utf-8")
 
     reports = fetch_sources(footnotes, sources, settings, now=lambda: FETCHED_AT)
 
@@ -324,7 +325,7 @@ def test_fetch_sources_writes_reports_and_keeps_old_files(
     assert (by_label["iii"].status, by_label["iii"].path) == ("fetched", sources / "iii.md")
     assert (by_label["iv"].status, by_label["iv"].reason) == ("kept", "HTTP 404")
     assert by_label["iv"].path == sources / "iv.md"
-    assert (sources / "iv.md").read_text(encoding="utf-8") == "saved by hand\n"
+    assert (sources / "iv.md").read_text(encoding="utf-8") == previous
     assert (by_label["v"].status, by_label["v"].path) == ("failed", None)
     assert (by_label["vi"].status, by_label["vi"].reason) == ("skipped", "footnote has no URL")
     assert by_label["vii"].reason == "refused: 10.0.0.1 is a private address"
@@ -347,7 +348,8 @@ def test_fetch_sources_writes_reports_and_keeps_old_files(
 def test_failed_write_keeps_old_file_and_leaves_no_temp(
     site: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "iii.md").write_text("old text\n", encoding="utf-8")
+    old = "---\nlabel: iii\nurl: x\ntitle: t\nfetched: 2026-01-01T00:00:00+00:00\n---\n\nold\n"
+    (tmp_path / "iii.md").write_text(old, encoding="utf-8")
 
     def full_disk(*args: object) -> None:
         raise OSError(28, "No space left on device")
@@ -357,7 +359,16 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(
     assert report.status == "kept"
     assert "No space left on device" in report.reason
     assert [path.name for path in tmp_path.iterdir()] == ["iii.md"]
-    assert (tmp_path / "iii.md").read_text(encoding="utf-8") == "old text\n"
+    assert (tmp_path / "iii.md").read_text(encoding="utf-8") == old
+
+
+def test_a_source_saved_by_hand_is_never_replaced(
+    site: str, settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "iii.md").write_text("My own copy of the TASS story.\n", encoding="utf-8")
+    [report] = fetch_sources([Footnote("iii", url=f"{site}/article")], tmp_path, settings)
+    assert (report.status, report.reason) == ("kept", "saved by hand; not replaced")
+    assert (tmp_path / "iii.md").read_text(encoding="utf-8") == "My own copy of the TASS story.\n"
 
 
 def test_closed_port_is_reported(settings: Settings) -> None:

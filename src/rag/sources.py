@@ -114,6 +114,9 @@ def _fetch_one(
     if not url:
         return FetchReport(footnote.label, url, "skipped", "footnote has no URL")
     path = sources_dir / source_file_name(footnote.label)
+    if _saved_by_hand(path):
+        # The user's own copy of the source wins over whatever the web serves today.
+        return FetchReport(footnote.label, url, "kept", "saved by hand; not replaced", path)
     try:
         page = _fetch(client, url, settings)
         content = render_source_file(footnote.label, url, page.title, page.text, clock())
@@ -127,6 +130,15 @@ def _fetch_one(
     kept = path.exists()  # a failure never touches it: the old text beats no text
     status = "kept" if kept else "failed"
     return FetchReport(footnote.label, url, status, reason, path if kept else None)
+
+
+def _saved_by_hand(path: Path) -> bool:
+    """A file we did not write: no ``fetched:`` line in its front matter."""
+    try:
+        head = path.read_text("utf-8", errors="replace")[:2000]
+    except OSError:
+        return False
+    return not (head.startswith("---") and "\nfetched:" in head)
 
 
 def fetch_page(
