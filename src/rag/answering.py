@@ -19,8 +19,6 @@ from rag.retrieval import Hit
 from rag.store import IndexStore
 from rag.text import (
     detect_language,
-    document_terms,
-    is_cyrillic,
     not_covered_message,
     numbers,
     question_words,
@@ -31,16 +29,17 @@ __all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "ra
 
 # When to abstain. Chosen on shared/eval/dev.jsonl with the use-multilingual embedder
 # (`rag eval` shows the effect) and kept as two plain rules, not a fitted model:
-# * a question written in the same script as the best sentence must find at least half of
-#   its content words there (by stem). Answerable dev questions found 50-100 %; a question
-#   about something the text does not say ("Кто будет следующим президентом Грузии?")
-#   found a third: the name, not the ask.
-# * across scripts (an English or Turkish question, a Russian text) words cannot be
+# * a question in the language of the best sentence must find at least half of its content
+#   words there (by stem), unless the sentence is a close paraphrase (cosine >= 0.5).
+#   Answerable dev questions found 50-100 %; a question about something the text does not
+#   say ("Кто будет следующим президентом Грузии?") found a third: the name, not the ask.
+# * across languages (an English or Turkish question, a Russian text) words cannot be
 #   counted, so the score must reach ABSTAIN_BELOW. Cross-language cosines of the
 #   multilingual encoder are low: answerable dev questions scored 0.25-0.95 (one at 0.245),
 #   unanswerable ones 0.27-0.42, so this rule abstains only when nothing is close at all.
 ABSTAIN_BELOW = 0.30
-MIN_SAME_SCRIPT_COVERAGE = 0.5
+MIN_SAME_LANGUAGE_COVERAGE = 0.5
+SAME_LANGUAGE_COSINE = 0.5
 # A further sentence is quoted only if it scores nearly as well as the best one.
 KEEP_WITHIN = 0.08
 MAX_SENTENCES = 2
@@ -49,11 +48,11 @@ LEXICAL_WEIGHT = 0.5
 NUMBER_WEIGHT = 0.05
 # An entry of the footnote list (author, title, publisher, URL) is metadata about a claim,
 # not the claim. Its title often paraphrases the question, in the question's language, so
-# it would outrank the body sentence that answers. It competes on equal terms only when
-# the question asks about sources themselves.
-FOOTNOTE_ENTRY_PENALTY = 0.3
+# it would outrank the body sentence that answers. Entries are quoted only when the question
+# asks about sources themselves ("which outlet reported…", «какой источник…»).
 _ASKS_ABOUT_SOURCES = re.compile(
     r"source|outlet|publish|publication|report|newspaper|agency|website|cited|citation|"
+    r"wrote|written|author|автор|написал|yazar|yazdı|"
     r"источник|издани|опубликова|публикац|сообщ|агентств|сайт|газет|ссылк|"
     r"kaynak|yayın|yayımla|haber|ajans|gazete|site|atıf|[«“\"„]",
     re.IGNORECASE,
@@ -71,7 +70,8 @@ class Candidate:
     score: float
     retrieval: float
     coverage: float  # share of the question's content words found in the sentence
-    same_script: bool  # question and sentence are both Cyrillic, or both Latin
+    same_language: bool  # question and sentence are in the same language
+    cosine: float  # best cosine of the sentence or one of its clause windows
 
 
 def passage_of(store: IndexStore, row: int, score: float) -> Passage:
@@ -89,11 +89,10 @@ def passage_of(store: IndexStore, row: int, score: float) -> Passage:
     )
 
 
-def _coverage(words: list[tuple[str, str]], text: str) -> float:
-    """The share of the question's content words found in ``text`` (by stem or by name key)."""
+def _coverage(words: list[tuple[str, str]], terms: frozenset[str]) -> float:
+    """The share of the question's content words among ``terms`` (by stem or by name key)."""
     if not words:
         return 0.0
-    terms = set(document_terms(text))
     return sum(1 for stem, key in words if stem in terms or key in terms) / len(words)
 
 
@@ -125,25 +124,28 @@ def rank_sentences(
     figures that embeddings blur.
     """
     words = question_words(question)
-    question_cyrillic = is_cyrillic(question)
     q_numbers = numbers(question)
-    entry_penalty = 0.0 if _ASKS_ABOUT_SOURCES.search(question) else FOOTNOTE_ENTRY_PENALTY
+    entries_allowed = bool(_ASKS_ABOUT_SOURCES.search(question))
+    language = detect_language(question)
     out = []
     for hit in hits:
         record = store.passages[hit.row]
+        if record.kind == "footnote" and not entries_allowed:
+            continue
         text_of_doc = store.docs[record.doc_id].text
         for sentence, units in _sentences_of(store, hit.row):
             cosine = float(np.max(store.sentence_vectors[units] @ query_vector))
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
             text = text_of_doc[start:end]
-            coverage = _coverage(words, text)
+            terms, text_language = store.unit_features(sentence)
+            coverage = _coverage(words, terms)
             score = cosine + LEXICAL_WEIGHT * coverage
             if q_numbers and q_numbers & numbers(text):
                 score += NUMBER_WEIGHT
-            if record.kind == "footnote":
-                score -= entry_penalty
-            same = is_cyrillic(text) == question_cyrillic
-            out.append(Candidate(sentence, hit.row, start, end, score, hit.score, coverage, same))
+            same = text_language == language
+            out.append(
+                Candidate(sentence, hit.row, start, end, score, hit.score, coverage, same, cosine)
+            )
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 
@@ -161,8 +163,8 @@ class ExtractiveAnswerer:
     @staticmethod
     def supported(cand: Candidate) -> bool:
         """Whether the best sentence answers enough of the question to be quoted."""
-        if cand.same_script:
-            return cand.coverage >= MIN_SAME_SCRIPT_COVERAGE
+        if cand.same_language:
+            return cand.coverage >= MIN_SAME_LANGUAGE_COVERAGE or cand.cosine >= SAME_LANGUAGE_COSINE
         return cand.score >= ABSTAIN_BELOW
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:

@@ -56,6 +56,9 @@ _GOST_AUTHOR = re.compile(r"^\s*[^\W\d_]+(?:-[^\W\d_]+)?,?\s+(?:[^\W\d_]\.\s?){1
 _EMPHASIS = re.compile(r"^[*_]+|[*_]+$")
 
 
+_CLOSING = " \t\r\n\xa0.,;:!?…)]»”\"'"
+
+
 @dataclass(frozen=True, slots=True)
 class Marker:
     """A footnote marker in the body: ``text[start:end] == "[label]"`` (or ``[^label]``)."""
@@ -148,7 +151,8 @@ def scopes_of_paragraph(text: str, start: int, end: int, markers: list[Marker]) 
             # "[1][2]": the second marker supports the same text as the first.
             span = previous_scope
         else:
-            left = previous_end + (len(gap) - len(gap.lstrip()))
+            # Punctuation right after the previous marker ("…[2]. Next") closes that claim.
+            left = previous_end + (len(gap) - len(gap.lstrip(_CLOSING)))
             right = marker.start - (len(gap) - len(gap.rstrip()))
             span = (left, right)
         scopes.append(Scope(marker.label, *span))

@@ -44,7 +44,7 @@ __all__ = ["FORMAT_VERSION", "IndexStatus", "build_index", "index_status", "load
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 Progress = Callable[[str, int, int], None]
 
 

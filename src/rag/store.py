@@ -10,7 +10,7 @@ query costs one embedding, one FAISS search, one BM25 lookup and a few small mat
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexError_
 from rag.models import Footnote
-from rag.text import document_terms, question_terms
+from rag.text import detect_language, document_terms, question_terms
 
 __all__ = ["DocRecord", "FLAT_LIMIT", "PassageRecord", "IndexStore", "vector_index", "write_store"]
 
@@ -184,6 +184,22 @@ class IndexStore:
     sentence_rows: np.ndarray
     sentence_vectors: np.ndarray
     doc_sentences: dict[str, np.ndarray]
+
+    _unit_cache: dict[int, tuple[frozenset[str], str]] = field(default_factory=dict, repr=False)
+
+    def unit_text(self, row: int) -> str:
+        """The verbatim text of a sentence (or clause window) row."""
+        passage, start, end = self.sentence_rows[row]
+        return self.docs[self.passages[int(passage)].doc_id].text[int(start) : int(end)]
+
+    def unit_features(self, row: int) -> tuple[frozenset[str], str]:
+        """The index terms and the language of a row's text, computed once per row."""
+        found = self._unit_cache.get(row)
+        if found is None:
+            text = self.unit_text(row)
+            found = (frozenset(document_terms(text)), detect_language(text))
+            self._unit_cache[row] = found  # a benign race: both threads compute the same
+        return found
 
     @property
     def dim(self) -> int:
