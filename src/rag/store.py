@@ -201,6 +201,17 @@ class IndexStore:
             self._unit_cache[row] = found  # a benign race: both threads compute the same
         return found
 
+    def idf(self, term: str) -> float | None:
+        """Inverse document frequency of an index term over passages (None if unseen)."""
+        column = self.bm25.vocab_dict.get(term)
+        if column is None:
+            return None
+        indptr = self.bm25.scores["indptr"]
+        df = int(indptr[column + 1] - indptr[column])
+        if df == 0:
+            return None
+        return float(np.log((len(self.passages) + 1) / df))
+
     @property
     def dim(self) -> int:
         return int(self.manifest["dim"])
