@@ -105,7 +105,7 @@ class HashEmbedder:
 
     name = "hash"
 
-    def __init__(self, dim: int = 256) -> None:
+    def __init__(self, dim: int = 1024) -> None:
         self.dim = dim
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

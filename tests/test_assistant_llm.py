@@ -1,0 +1,80 @@
+"""The Assistant with an LLM: verified answers, streaming, and the extractive fallback."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from llm_server import FakeLLMServer, Reply, closed_port
+
+from rag import Answer, Assistant, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTION = "Как Песков охарактеризовал разговор Путина и Алиева?"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "docs" / "article.ru.txt", docs / "article.ru.txt")
+    return Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "index")
+
+
+def _with_llm(settings: Settings, base_url: str, timeout: float = 5.0) -> Assistant:
+    return Assistant(
+        settings.model_copy(
+            update={
+                "llm": "openai-like",
+                "llm_base_url": base_url,
+                "llm_model": "scripted",
+                "llm_timeout": timeout,
+            }
+        )
+    )
+
+
+def test_llm_answer_keeps_verified_citations_and_streams(settings: Settings) -> None:
+    reply = "Песков назвал разговор Путина и Алиева теплым и необходимым [1]."
+    with FakeLLMServer(reply) as server:
+        items = list(_with_llm(settings, server.base_url).stream(QUESTION, k=5))
+    *chunks, final = items
+    assert chunks and all(isinstance(c, str) for c in chunks)
+    assert isinstance(final, Answer) and final.mode == "llm"
+    assert not final.abstained
+    assert final.text.endswith("[1].")
+    assert [c.marker for c in final.citations] == [1]
+    assert "iii" in {f.label for f in final.citations[0].footnotes}
+    # the prompt carried the retrieved passage
+    prompt = str(server.requests[0]["messages"])
+    assert "теплый и необходимый" in prompt
+
+
+def test_unreachable_llm_falls_back_to_quoted_answer_with_a_note(settings: Settings) -> None:
+    assistant = _with_llm(settings, f"http://127.0.0.1:{closed_port()}/v1")
+    answer = assistant.query(QUESTION)
+    assert answer.mode == "extractive" and answer.citations
+    assert answer.notes and "LLM" in answer.notes[0]
+
+
+def test_slow_llm_times_out_into_the_fallback(settings: Settings) -> None:
+    with FakeLLMServer(Reply("поздно [1].", delay=5)) as server:
+        assistant = _with_llm(settings, server.base_url, timeout=1.0)
+        started = time.monotonic()
+        answer = assistant.query(QUESTION)
+    assert time.monotonic() - started < 4
+    assert answer.citations and answer.notes
+
+
+def test_server_error_falls_back(settings: Settings) -> None:
+    with FakeLLMServer(Reply(status=500)) as server:
+        answer = _with_llm(settings, server.base_url).query(QUESTION)
+    assert answer.citations and "500" in answer.notes[0]
+
+
+def test_explicit_extractive_mode_never_calls_the_llm(settings: Settings) -> None:
+    with FakeLLMServer("unused [1].") as server:
+        answer = _with_llm(settings, server.base_url).query(QUESTION, mode="extractive")
+    assert server.requests == [] and answer.mode == "extractive"

@@ -1,0 +1,111 @@
+"""The `rag` command: one line per error, footnote-style citations, JSON, eval table."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "docs" / "article.ru.txt", docs / "article.ru.txt")
+    monkeypatch.setenv("RAG_EMBED_MODEL", "hash")
+    return ["--docs-dir", str(docs), "--index-dir", str(tmp_path / "index")]
+
+
+def test_index_prints_one_summary_line_and_reuses_embeddings(
+    corpus: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*corpus, "index"]) == 0
+    first = capsys.readouterr().out.strip().splitlines()
+    assert len(first) == 1
+    assert "1 documents" in first[0] and "6 footnotes" in first[0]
+    assert "sources 0 fetched / 6 missing" in first[0]
+
+    assert main([*corpus, "index"]) == 0
+    assert "nothing re-embedded" in capsys.readouterr().out
+
+
+def test_ask_prints_citations_like_footnotes(
+    corpus: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*corpus, "ask", "Как Песков охарактеризовал разговор Путина и Алиева?"]) == 0
+    out = capsys.readouterr().out
+    assert "[1]" in out
+    assert "↳ [iii] TASS — “Peskov nazval" in out
+    assert "<https://tass.ru/politika/26006283>" in out
+
+
+def test_ask_json_is_the_answer(corpus: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*corpus, "ask", "--json", "-k", "3", "Кто такой Рашад Набиев?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(answer) >= {"text", "citations", "abstained"}
+    cited = answer["citations"][0]
+    assert "Рашад Набиев" in cited["text"]
+    assert cited["marker"] == 1
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 3000, "🙂🙂"])
+def test_bad_question_is_one_line_and_exit_1(
+    corpus: list[str], question: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*corpus, "ask", question]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert "Traceback" not in err[0]
+
+
+def test_missing_docs_dir_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_EMBED_MODEL", "hash")
+    args = ["--docs-dir", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "i")]
+    assert main([*args, "ask", "Кто?"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_fetch_offline_reports_each_source_and_exits_0(
+    corpus: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    def no_dns(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror("offline")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    assert main([*corpus, "fetch"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("failed") == 6
+    assert "0 of 6 sources fetched" in out
+
+
+def test_eval_prints_a_table_and_json(
+    corpus: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ROOT / "tests" / "data" / "dev.jsonl"
+    assert main([*corpus, "eval", "--data", str(data)]) == 0
+    table = capsys.readouterr().out
+    for metric in ("evidence hit", "footnote recall", "marker errors", "latency p50"):
+        assert metric in table
+    assert main([*corpus, "eval", "--data", str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 18
+    assert report["marker_errors"] == 0 and report["offset_errors"] == 0
+
+
+def test_eval_with_a_broken_file_names_the_line(
+    corpus: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q", "answerable": true}\n{oops\n', "utf-8")
+    assert main([*corpus, "eval", "--data", str(bad)]) == 1
+    assert "bad.jsonl:2" in capsys.readouterr().err
