@@ -82,8 +82,16 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
     step = len(text) // (n * per)
     rows = np.array([(i // per, i * step, (i + 1) * step) for i in range(n * per)], dtype=np.int64)
     passages = [
-        PassageRecord("synthetic", int(rows[i * per, 1]), int(rows[i * per + per - 1, 2]), i,
-                      (), "body", i * per, i * per + per)
+        PassageRecord(
+            "synthetic",
+            int(rows[i * per, 1]),
+            int(rows[i * per + per - 1, 2]),
+            i,
+            (),
+            "body",
+            i * per,
+            i * per + per,
+        )
         for i in range(n)
     ]
     index = vector_index(embedder.dim, n)
@@ -92,8 +100,17 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
     bm25 = bm25s.BM25()
     bm25.index([text[p.start : p.end].split()[:12] for p in passages], show_progress=False)
     doc = DocRecord("synthetic", "synthetic", "synthetic.txt", text, {}, None)
-    store = IndexStore(Path("."), {"dim": embedder.dim}, {"synthetic": doc}, passages, index,
-                       bm25, rows, vectors, {"synthetic": np.arange(n * per)})
+    store = IndexStore(
+        Path("."),
+        {"dim": embedder.dim},
+        {"synthetic": doc},
+        passages,
+        index,
+        bm25,
+        rows,
+        vectors,
+        {"synthetic": np.arange(n * per)},
+    )
     assistant = Assistant(Settings(embed_model="use-multilingual"), embedder=embedder)
     assistant._store, assistant._checked_at = store, float("inf")  # serve this store as is
     assistant.query(questions[0])
@@ -103,7 +120,9 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
 def llm_overhead(assistant_settings: Settings, embedder, questions: list[str]) -> dict:
     from llm_server import FakeLLMServer
 
-    with FakeLLMServer("В заявлении было отмечено, что обе стороны подтвердили решимость [1].") as server:
+    with FakeLLMServer(
+        "В заявлении было отмечено, что обе стороны подтвердили решимость [1]."
+    ) as server:
         settings = assistant_settings.model_copy(
             update={"llm": "openai-like", "llm_base_url": server.base_url, "llm_model": "fake"}
         )

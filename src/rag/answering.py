@@ -104,15 +104,14 @@ def _word_weights(store: IndexStore, words: list[tuple[str, str]]) -> list[float
     return weights
 
 
-def _coverage(
-    words: list[tuple[str, str]], weights: list[float], terms: frozenset[str]
-) -> float:
+def _coverage(words: list[tuple[str, str]], weights: list[float], terms: frozenset[str]) -> float:
     """The IDF-weighted share of the question's words among ``terms`` (by stem or name key)."""
     total = sum(weights)
     if not total:
         return 0.0
-    found = sum(w for (stem, key), w in zip(words, weights, strict=True)
-                if stem in terms or key in terms)
+    found = sum(
+        w for (stem, key), w in zip(words, weights, strict=True) if stem in terms or key in terms
+    )
     return found / total
 
 
@@ -185,7 +184,9 @@ class ExtractiveAnswerer:
     def supported(cand: Candidate) -> bool:
         """Whether the best sentence answers enough of the question to be quoted."""
         if cand.same_language:
-            return cand.coverage >= MIN_SAME_LANGUAGE_COVERAGE or cand.cosine >= SAME_LANGUAGE_COSINE
+            return (
+                cand.coverage >= MIN_SAME_LANGUAGE_COVERAGE or cand.cosine >= SAME_LANGUAGE_COSINE
+            )
         return cand.score >= ABSTAIN_BELOW
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
@@ -205,9 +206,7 @@ class ExtractiveAnswerer:
             used += size
         return chosen
 
-    def answer(
-        self, question: str, query_vector: np.ndarray, hits: list[Hit]
-    ) -> Answer:
+    def answer(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> Answer:
         """Quote the best supported sentences, or abstain in the question's language."""
         chosen = self.select(rank_sentences(self.store, question, query_vector, hits))
         if not chosen:

@@ -6,10 +6,10 @@ prefers to end where a footnote's scope ends, so a citation points at what one s
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-import re
 
 import razdel
 
@@ -86,12 +86,12 @@ def clause_windows(text: str, start: int, end: int) -> list[Span]:
         if match.end() - cuts[-1] >= MIN_CLAUSE and end - match.end() >= MIN_CLAUSE:
             cuts.append(match.end())
     cuts.append(end)
-    clauses = [_trimmed(text, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    clauses = [_trimmed(text, a, b) for a, b in itertools.pairwise(cuts)]
     if len(clauses) < 2:
         return []
     if len(clauses) == 2:
         return clauses
-    windows = [(a[0], b[1]) for a, b in zip(clauses, clauses[1:], strict=False)]
+    windows = [(a[0], b[1]) for a, b in itertools.pairwise(clauses)]
     return [w for w in dict.fromkeys(windows) if w != (start, end)]
 
 

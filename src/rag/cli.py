@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="rag", description="Answer questions about footnoted documents, with citations."
     )
     parser.add_argument("--docs-dir", type=Path, help="the corpus (default: $RAG_DOCS_DIR or docs)")
-    parser.add_argument("--index-dir", type=Path, help="the index (default: $RAG_INDEX_DIR or index)")
+    parser.add_argument(
+        "--index-dir", type=Path, help="the index (default: $RAG_INDEX_DIR or index)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
 

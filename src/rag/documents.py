@@ -26,8 +26,8 @@ from rag.footnotes import (
 from rag.models import Footnote
 
 __all__ = [
-    "Document",
     "SUFFIXES",
+    "Document",
     "candidate_files",
     "load_documents",
     "parse_document",
@@ -225,7 +225,9 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
         if _MD_HEADING.match(line):
             close_block()  # headings name sections; they are not claims to cite
             continue
-        block.append((start + len(line) - len(line.lstrip()), end - (len(line) - len(line.rstrip()))))
+        block.append(
+            (start + len(line) - len(line.lstrip()), end - (len(line) - len(line.rstrip())))
+        )
     close_block()
 
     markers: list[Marker] = []

@@ -22,12 +22,12 @@ from rag.errors import ConfigError
 from rag.text import stem_tokens
 
 __all__ = [
+    "E5Embedder",
     "Embedder",
     "EmbeddingCache",
     "HashEmbedder",
     "LlamaIndexEmbedding",
     "UseEmbedder",
-    "E5Embedder",
     "make_embedder",
 ]
 
@@ -172,7 +172,10 @@ class EmbeddingCache:
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                    [(embedder.name, k, v.tobytes()) for k, v in zip(missing, vectors, strict=True)],
+                    [
+                        (embedder.name, k, v.tobytes())
+                        for k, v in zip(missing, vectors, strict=True)
+                    ],
                 )
             found.update(zip(missing, vectors, strict=True))
         matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)

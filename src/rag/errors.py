@@ -6,14 +6,14 @@ Messages are written for the person at the keyboard: they say what is wrong and 
 from __future__ import annotations
 
 __all__ = [
-    "RagError",
     "ConfigError",
     "DocumentError",
-    "IndexError_",
+    "FetchError",
     "IndexBusyError",
+    "IndexError_",
     "InvalidQuestionError",
     "LLMError",
-    "FetchError",
+    "RagError",
 ]
 
 
@@ -29,7 +29,7 @@ class DocumentError(RagError):
     """The corpus cannot be read (no documents, unreadable directory)."""
 
 
-class IndexError_(RagError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(RagError):  # noqa: N801, N818 - avoid shadowing the builtin IndexError
     """The persisted index is unusable and cannot be rebuilt automatically."""
 
 

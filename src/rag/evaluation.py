@@ -154,12 +154,15 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> EvalReport:
     latencies = [d["ms"] for d in details]
     return EvalReport(
         questions=len(items),
-        evidence_hit=_mean(float(bool(d["evidence_hit"])) for d in answerable
-                           if d["evidence_hit"] is not None),
-        footnote_recall=_mean(d["footnote_recall"] for d in answerable
-                              if d["footnote_recall"] is not None),
-        keyword_match=_mean(float(bool(d["keywords"])) for d in answerable
-                            if d["keywords"] is not None),
+        evidence_hit=_mean(
+            float(bool(d["evidence_hit"])) for d in answerable if d["evidence_hit"] is not None
+        ),
+        footnote_recall=_mean(
+            d["footnote_recall"] for d in answerable if d["footnote_recall"] is not None
+        ),
+        keyword_match=_mean(
+            float(bool(d["keywords"])) for d in answerable if d["keywords"] is not None
+        ),
         abstention_accuracy=_mean(float(d["abstained"]) for d in unanswerable),
         false_abstention=_mean(float(d["abstained"]) for d in answerable) if answerable else 0.0,
         cited_chars_per_answer=_mean(d["cited_chars"] for d in answered) if answered else 0.0,

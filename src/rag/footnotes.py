@@ -21,13 +21,13 @@ from rag.models import Footnote
 from rag.text import FOOTNOTE_MARKER
 
 __all__ = [
-    "Marker",
-    "Scope",
     "ENTRY_LINE",
     "LIST_ITEM",
     "NOTES_HEADING",
-    "parse_entry",
+    "Marker",
+    "Scope",
     "find_markers",
+    "parse_entry",
     "scopes_of_paragraph",
 ]
 

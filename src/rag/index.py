@@ -191,8 +191,9 @@ def build_index(
         status = index_status(settings, embedder.dim)
         if status.state == "ok" and not force and status.manifest:
             counts = status.manifest["counts"]
-            return IndexStats(rebuilt=False, embedded=0, reused=0,
-                              seconds=time.perf_counter() - started, **counts)
+            return IndexStats(
+                rebuilt=False, embedded=0, reused=0, seconds=time.perf_counter() - started, **counts
+            )
         return _build(settings, embedder, progress, started)
     finally:
         lock.release()
@@ -259,4 +260,3 @@ def _build(
 def load_current(settings: Settings) -> IndexStore:
     """The current build, loaded for queries (raises ``IndexError_`` if it is unusable)."""
     return IndexStore.load(settings.index_dir / "current")
-

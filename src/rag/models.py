@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Footnote", "Passage", "Citation", "Answer", "IndexStats", "SentenceFlag"]
+__all__ = ["Answer", "Citation", "Footnote", "IndexStats", "Passage", "SentenceFlag"]
 
 
 @dataclass(frozen=True, slots=True)

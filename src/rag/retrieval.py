@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.store import IndexStore
 
-__all__ = ["Hit", "RRF_K", "hybrid_search"]
+__all__ = ["RRF_K", "Hit", "hybrid_search"]
 
 # The usual constant of reciprocal-rank fusion (Cormack et al., 2009): ranks below ~60
 # matter little, so a passage high in one list and absent from the other still ranks well.
@@ -46,7 +46,9 @@ def hybrid_search(
     dense = {int(r): float(s) for r, s in zip(rows[0], sims[0], strict=True) if r >= 0}
 
     bm25 = store.bm25_scores(question)
-    top = np.argpartition(-bm25, min(depth, total - 1))[:depth] if total > depth else np.arange(total)
+    top = (
+        np.argpartition(-bm25, min(depth, total - 1))[:depth] if total > depth else np.arange(total)
+    )
     lexical_rank = [int(r) for r in top[np.argsort(-bm25[top])] if bm25[r] > 0]
 
     fused: dict[int, float] = {}

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "EMBED_MODELS", "LLM_BACKENDS"]
+__all__ = ["EMBED_MODELS", "LLM_BACKENDS", "Settings"]
 
 EMBED_MODELS = ("use-multilingual", "e5-small", "hash")
 LLM_BACKENDS = ("none", "openai-like")

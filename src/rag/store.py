@@ -22,7 +22,7 @@ from rag.errors import IndexError_
 from rag.models import Footnote
 from rag.text import detect_language, document_terms, question_terms
 
-__all__ = ["DocRecord", "FLAT_LIMIT", "PassageRecord", "IndexStore", "vector_index", "write_store"]
+__all__ = ["FLAT_LIMIT", "DocRecord", "IndexStore", "PassageRecord", "vector_index", "write_store"]
 
 # Up to this many passages a flat (exact) inner-product index answers in a few ms. Beyond it
 # a flat scan reads every vector for every question (100k x 512 floats: ~23 ms here), so the
@@ -273,7 +273,8 @@ class IndexStore:
             docs[rec["doc_id"]] = DocRecord(footnotes=notes, scopes=scopes, **rec)
         faiss_index = vector_store.client
         if hasattr(faiss_index, "hnsw"):
-            faiss_index.hnsw.efSearch = HNSW_EF_SEARCH  # not persisted by faiss        if faiss_index.ntotal != len(passages) or faiss_index.d != manifest["dim"]:
+            faiss_index.hnsw.efSearch = HNSW_EF_SEARCH  # not persisted by faiss
+        if faiss_index.ntotal != len(passages) or faiss_index.d != manifest["dim"]:
             raise IndexError_(f"FAISS index in {path} does not match its manifest")
         sentence_vectors = np.load(path / "sentences.npy")
         sentence_rows = np.load(path / "sentence_rows.npy")

@@ -19,11 +19,11 @@ __all__ = [
     "detect_language",
     "document_terms",
     "is_cyrillic",
+    "not_covered_message",
+    "numbers",
     "question_terms",
     "question_words",
     "skeleton",
-    "not_covered_message",
-    "numbers",
     "stem_tokens",
     "strip_markers",
 ]

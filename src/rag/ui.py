@@ -64,7 +64,7 @@ DEFAULT_EXAMPLES = (
     "What did the Kremlin press service say both sides confirmed?",
     "What freight volume does Azerbaijan target by 2028?",
     "Peskov görüşmeyi nasıl nitelendirdi?",
-    "AB Rus gazından ne zamana kadar tamamen vazgeçmeyi planlıyor?",
+    "AB'nin Rus gazı stratejisi nedir?",
 )
 
 
@@ -350,7 +350,7 @@ class AssistantUI:
             # Take the question and clear the box at once, then answer (queued, streamed).
             gr.on([box.submit, send.click], lambda q: ("", q), [box], [box, asked], queue=False,
                   **private).then(ask, [asked, history, entries, top_k, mode], chat_out,
-                                  api_name="ask")  # fmt: skip
+                                  **private)  # fmt: skip
             # The Chatbot's own trash button: forget the conversation and its sources too.
             chat.clear(lambda: ([], render_sources_panel([]), [], []), None, chat_out, **private)
             add.click(self.upload, [upload, overwrite], [upload_msg, status], **one_at_a_time)

@@ -146,9 +146,10 @@ def _link(url: str, css: str = "") -> str:
     safe = safe_url(url)
     if safe is None:
         return html.escape(url)
+    shown = re.sub(r"^https?://(www\.)?", "", safe)  # the host and path say enough
     return (
         f'<a class="{css}" href="{html.escape(safe, quote=True)}" target="_blank" '
-        f'rel="noopener noreferrer">{html.escape(safe)}</a>'
+        f'rel="noopener noreferrer" title="{html.escape(safe)}">{_short(shown, 60)}</a>'
     )
 
 
@@ -267,7 +268,8 @@ def render_index_status(status: IndexStatus, settings: Any) -> str:
     state = {"ok": "up to date", "missing": "not built"}.get(status.state, status.state)
     dim = f" ({m['dim']}-d)" if m.get("dim") else ""
     rows = {
-        "Index": f"{_badge(state, status.state == 'ok')} {html.escape(status.reason)}",
+        "Index": _badge(state, status.state == "ok")
+        + (f" {html.escape(status.reason)}" if status.reason != state else ""),
         "Embedder": html.escape(f"{m.get('embedder', settings.embed_model)}{dim}"),
         "Built at": html.escape(str(m.get("built_at", "—"))),
         "Documents folder": html.escape(str(settings.docs_dir)),
@@ -374,26 +376,24 @@ CSS = """.rag-header h1 {margin: 0 0 .15rem; font-size: 1.45rem; font-weight: 65
 .fn-status--ok {border-color: #16a34a; color: #15803d}
 .dark .fn-status--ok {border-color: #4ade80; color: #4ade80}
 .fn-meta {display: flex; flex-wrap: wrap; gap: .1rem .7rem; color: var(--body-text-color-subdued)}
-.fn-link {color: var(--link-text-color) !important; overflow-wrap: anywhere}
 .fn-caption {margin-top: .45rem; font-size: .72rem; text-transform: uppercase;
   letter-spacing: .04em; color: var(--body-text-color-subdued)}
-.fn-title {margin: .25rem 0 .15rem} #rag-sources .fn-link {padding: 0}
+.fn-title {margin: .25rem 0 .15rem} #rag-sources .fn-link {padding: 0; overflow-wrap: anywhere}
 #rag-sources .fn-passage {border-left-color: #16a34a; margin-top: .15rem !important}
-.rag-earlier > summary {cursor: pointer; color: var(--body-text-color-subdued); margin: 0 0 .6rem}
-.rag-kv, .rag-table {border-collapse: collapse; width: 100%; font-size: .9rem}
-.rag-kv th {text-align: left; padding: .3rem .9rem .3rem 0; font-weight: 500; white-space: nowrap;
-  vertical-align: top; color: var(--body-text-color-subdued)}
-.rag-kv td {padding: .3rem 0; overflow-wrap: anywhere}
-.rag-table th, .rag-table td {padding: .4rem .6rem; text-align: left; vertical-align: top;
-  border-bottom: 1px solid var(--border-color-primary)}
-.rag-table .num {text-align: right} .rag-table-wrap {overflow-x: auto}
+.rag-earlier > summary {cursor: pointer; color: var(--body-text-color-subdued)}
+.rag-kv, .rag-table {border-collapse: collapse; width: 100%; font-size: .9rem; margin: 0 0 1rem}
+.rag-kv, .rag-kv *, .rag-table, .rag-table * {border: 0 !important; text-align: left}
+.rag-kv th, .rag-kv td, .rag-table th, .rag-table td {vertical-align: top; padding: .35rem .6rem}
+.rag-table a {padding: 0 !important; overflow-wrap: anywhere} .rag-table th {white-space: nowrap}
+.rag-kv th {width: 30%; font-weight: 500; color: var(--body-text-color-subdued)}
+.rag-table th, .rag-table td {border-bottom: 1px solid var(--border-color-primary) !important}
+.rag-table .num {text-align: right} .rag-table-wrap {overflow-x: auto} .rag-table {min-width: 34rem}
 .rag-badge {display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .78rem;
-  font-weight: 600; background: #fef3c7; color: #92400e}
+  font-weight: 600; background: #fef3c7; color: #92400e; white-space: nowrap}
 .rag-badge--ok {background: #dcfce7; color: #166534}
 .dark .rag-badge {background: rgba(251, 191, 36, .2); color: #fcd34d}
 .dark .rag-badge--ok {background: rgba(74, 222, 128, .18); color: #86efac}
-@media (min-width: 900px) {
-  #rag-sources {max-height: calc(100vh - 150px); overflow-y: auto; position: sticky; top: .75rem}
-}
+@media (min-width: 900px) {#rag-sources {max-height: calc(100vh - 120px); position: sticky;
+  overflow-y: auto !important; top: .75rem; padding-right: 4px}}
 @media (max-width: 640px) {#rag-chat {height: 60vh !important} .rag-header h1 {font-size: 1.2rem}}
 """
