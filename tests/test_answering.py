@@ -69,16 +69,6 @@ def test_nonsense_question_abstains_in_its_language(
     assert answer.text == not_covered_message(language)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a markdown link with a numeric text, '[3](http://…)', is kept in answer.text, so "
-        "the answer shows '[3]' that is no citation (the contract says every [n] is one). "
-        "text.strip_markers rightly does not treat it as a footnote marker, but the answerer "
-        "quotes it as is. Fix: when building the quote in ExtractiveAnswerer.answer, replace "
-        "markdown links '[text](url)' by their text (or escape the brackets)."
-    ),
-    strict=True,
-)
 def test_markdown_link_in_a_quote_does_not_look_like_a_citation(
     tmp_path: Path, check_answer: AnswerCheck
 ) -> None:

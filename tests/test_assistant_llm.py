@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from llm_server import FakeLLMServer, Reply, closed_port
 
+from llm_server import FakeLLMServer, Reply, closed_port
 from rag import Answer, Assistant, Settings
 
 ROOT = Path(__file__).resolve().parents[1]

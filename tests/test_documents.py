@@ -190,18 +190,6 @@ def test_loads_txt_md_and_html(tmp_path: Path) -> None:
     assert "Copyright" not in html.text
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: trafilatura separates an HTML page's paragraphs (and its heading) with a single "
-        "newline, and parse_document only splits paragraphs on blank lines, so a whole HTML "
-        "article is one paragraph: the heading is glued to the first sentence, and a marker "
-        "at the end of <p> 2 claims the sentences of <p> 1 (the scope rule stops at the "
-        "paragraph start). Fix: in documents._html_to_text, put a blank line between the "
-        "extracted blocks (join the lines with two newlines), or treat single newlines as "
-        "paragraph breaks for HTML."
-    ),
-    strict=True,
-)
 def test_html_paragraphs_stay_separate_for_the_scope_rule(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

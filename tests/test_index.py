@@ -236,16 +236,6 @@ def test_missing_docs_folder_is_a_document_error(tmp_path: Path) -> None:
         build_index(settings, HashEmbedder())
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a docs folder with no readable document (empty, or only skipped files) crashes "
-        "in store.write_store -> bm25s.BM25.index with a bare ValueError ('max() arg is an "
-        "empty sequence'), not a RagError. Fix: in index._build, raise DocumentError('no "
-        "documents to index in <docs_dir>: add .txt, .md or .html files') when load_documents "
-        "returns no documents (mention the skipped files and their reasons)."
-    ),
-    strict=True,
-)
 def test_corpus_without_documents_is_a_document_error(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

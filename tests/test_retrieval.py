@@ -76,15 +76,6 @@ def test_fused_score_is_reciprocal_rank(hash_assistant: rag.Assistant) -> None:
         assert 0 < hit.score <= 2 / (RRF_K + 1)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a negative k is not rejected: Assistant.retrieve passes it on and "
-        "retrieval.hybrid_search slices `sorted(...)[:k]`, so k=-1 returns every passage "
-        "but one. Fix: validate k in Assistant.retrieve/query (k >= 1, else raise "
-        "InvalidQuestionError/ConfigError saying so)."
-    ),
-    strict=True,
-)
 def test_negative_k_is_refused(hash_assistant: rag.Assistant) -> None:
     with pytest.raises(rag.RagError):
         hash_assistant.retrieve("Баку", k=-1)
@@ -123,17 +114,6 @@ def test_english_question_prefers_the_russian_paragraph_over_the_footnote_list(
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    reason=(
-        "BUG (retrieval quality): for an English question the English-titled entries of the "
-        "footnote list ([vi] OC Media, [i] CEPA, [iv] Aze.Media) take 3 of the top 5 of "
-        "rag.retrieve and push the Russian passage with 'незаменимой альтернативы' out. "
-        "query() still answers (it searches 8 passages and penalises entries: answering."
-        "FOOTNOTE_ENTRY_PENALTY), retrieve() does not. Fix: demote kind='footnote' passages in "
-        "hybrid_search unless the question asks about sources (the answerer's rule)."
-    ),
-    strict=True,
-)
 def test_english_question_is_not_crowded_out_by_english_footnote_titles(
     real_assistant: rag.Assistant,
 ) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.models import Answer, Citation, Footnote, IndexStats, Passage
-from rag.settings import Settings
+from rag.settings import Settings, load_settings
 
 __all__ = [
     "Answer",
@@ -46,7 +46,7 @@ def default_assistant() -> Assistant:
     if _default is None:
         with _default_lock:
             if _default is None:
-                _default = Assistant(Settings())
+                _default = Assistant(load_settings())
     return _default
 
 
@@ -71,7 +71,7 @@ def build_index(
     if docs_dir is None and index_dir is None:
         assistant = default_assistant()
     else:
-        base = default_assistant().settings if _default else Settings()
+        base = default_assistant().settings if _default else load_settings()
         overrides = {
             key: Path(value)
             for key, value in (("docs_dir", docs_dir), ("index_dir", index_dir))

@@ -9,7 +9,6 @@ chain claim -> footnote -> source passage.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from rag.models import Answer, Citation, Footnote, Passage
 from rag.retrieval import Hit
 from rag.store import IndexStore
 from rag.text import (
+    asks_about_sources,
     detect_language,
     not_covered_message,
     numbers,
@@ -51,13 +51,6 @@ NUMBER_WEIGHT = 0.05
 # not the claim. Its title often paraphrases the question, in the question's language, so
 # it would outrank the body sentence that answers. Entries are quoted only when the question
 # asks about sources themselves ("which outlet reported…", «какой источник…»).
-_ASKS_ABOUT_SOURCES = re.compile(
-    r"source|outlet|publish|publication|report|newspaper|agency|website|cited|citation|"
-    r"wrote|written|author|автор|написал|yazar|yazdı|"
-    r"источник|издани|опубликова|публикац|сообщ|агентств|сайт|газет|ссылк|"
-    r"kaynak|yayın|yayımla|haber|ajans|gazete|site|atıf|[«“\"„]",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +138,7 @@ def rank_sentences(
     words = question_words(question)
     weights = _word_weights(store, words)
     q_numbers = numbers(question)
-    entries_allowed = bool(_ASKS_ABOUT_SOURCES.search(question))
+    entries_allowed = asks_about_sources(question)
     language = detect_language(question)
     out = []
     for hit in hits:

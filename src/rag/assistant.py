@@ -20,7 +20,7 @@ import numpy as np
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder
-from rag.errors import IndexError_, InvalidQuestionError, LLMError
+from rag.errors import ConfigError, IndexError_, InvalidQuestionError, LLMError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.retrieval import Hit, hybrid_search
@@ -212,6 +212,14 @@ class Assistant:
 
     # -- questions ------------------------------------------------------------------------
 
+    @staticmethod
+    def _top_k(k: object, default: int) -> int:
+        if k is None:
+            return default
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
+            raise ConfigError(f"k must be a whole number from 1 to 100, not {k!r}")
+        return k
+
     def _search(self, question: str, k: int) -> tuple[IndexStore, np.ndarray, list[Hit]]:
         store = self.store()
         vector = self.embedder.encode([question])[0]
@@ -220,7 +228,7 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages that best match ``question``, best first."""
         text = clean_question(question, self.settings.max_question_chars)
-        store, _, hits = self._search(text, k or self.settings.top_k)
+        store, _, hits = self._search(text, self._top_k(k, self.settings.top_k))
         return [passage_of(store, hit.row, hit.score) for hit in hits]
 
     def query(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
@@ -237,7 +245,7 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it comes, then the final, verified :class:`Answer`."""
         text = clean_question(question, self.settings.max_question_chars)
-        k = k or self.settings.top_k
+        k = self._top_k(k, self.settings.top_k)
         store, vector, hits = self._search(text, max(k, MIN_ANSWER_PASSAGES))
         extractive = ExtractiveAnswerer(store)
         use_llm = (mode or ("llm" if self.settings.llm != "none" else "extractive")) == "llm"

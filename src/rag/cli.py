@@ -15,7 +15,7 @@ from pathlib import Path
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.models import Answer, Footnote
-from rag.settings import Settings
+from rag.settings import load_settings
 
 __all__ = ["main"]
 
@@ -98,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         for key, value in (("docs_dir", args.docs_dir), ("index_dir", args.index_dir))
         if value is not None
     }
-    assistant = Assistant(Settings(**overrides))
+    assistant = Assistant(load_settings(**overrides))
     if args.command == "fetch" or (args.command == "index" and args.fetch):
         reports = assistant.fetch_sources()
         for r in reports:

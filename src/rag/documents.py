@@ -209,7 +209,8 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
                 warnings.append(f"footnote [{label}] is defined twice; keeping the first")
             else:
                 footnotes[label] = parse_entry(label, entry.group("body"))
-                entry_spans[label] = (start + entry.start("body"), end)
+                body_end = start + entry.start("body") + len(entry.group("body").rstrip())
+                entry_spans[label] = (start + entry.start("body"), body_end)
             previous_line = stripped
             continue
         is_repeat = stripped == previous_line and len(stripped) <= 80
@@ -281,6 +282,8 @@ def _html_to_text(html: str) -> tuple[str, str]:
     import trafilatura  # heavy: only when a corpus holds HTML
 
     text = trafilatura.extract(html, include_comments=False, include_tables=True) or ""
+    # trafilatura ends each block with one line break; paragraphs here are blank-line separated
+    text = "\n\n".join(line for line in text.splitlines() if line.strip())
     meta = trafilatura.extract_metadata(html)
     return (meta.title if meta and meta.title else ""), text
 

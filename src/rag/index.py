@@ -34,7 +34,7 @@ from filelock import FileLock, Timeout
 from rag.chunking import Chunk, chunk_documents
 from rag.documents import Document, candidate_files, load_documents
 from rag.embeddings import Embedder, EmbeddingCache
-from rag.errors import IndexBusyError
+from rag.errors import DocumentError, IndexBusyError
 from rag.models import IndexStats
 from rag.settings import Settings
 from rag.store import IndexStore, write_store
@@ -205,6 +205,12 @@ def _build(
     index_dir = settings.index_dir
     hashes = _file_hashes(settings.docs_dir)
     docs, skipped = load_documents(settings.docs_dir)
+    if not docs:
+        reasons = "; ".join(f"{path}: {why}" for path, why in skipped) or "it is empty"
+        raise DocumentError(
+            f"no readable documents in {settings.docs_dir} ({reasons}): "
+            "add .txt, .md or .html files"
+        )
     docs = _link_sources(docs)
     by_id = {d.doc_id: d for d in docs}
     chunks = chunk_documents(docs, settings.chunk_tokens)

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.store import IndexStore
+from rag.text import asks_about_sources
 
 __all__ = ["RRF_K", "Hit", "hybrid_search"]
 
 # The usual constant of reciprocal-rank fusion (Cormack et al., 2009): ranks below ~60
 # matter little, so a passage high in one list and absent from the other still ranks well.
 RRF_K = 60
+ENTRY_DEMOTION = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +53,17 @@ def hybrid_search(
     )
     lexical_rank = [int(r) for r in top[np.argsort(-bm25[top])] if bm25[r] > 0]
 
+    # Footnote entries are metadata: on the dense side their titles, often in the question's
+    # language, would crowd out the passages an English question is about (the article is
+    # Russian). They keep full credit for questions about sources, and the entry whose words
+    # match the question best (BM25's first) keeps it too: the user quoted its title.
+    entry_weight = 1.0 if asks_about_sources(question) else ENTRY_DEMOTION
+    title_match = lexical_rank[0] if lexical_rank else -1
     fused: dict[int, float] = {}
     for rank, row in enumerate(dense):
-        fused[row] = 1.0 / (RRF_K + rank + 1)
+        demote = store.passages[row].kind == "footnote" and row != title_match
+        weight = entry_weight if demote else 1.0
+        fused[row] = weight / (RRF_K + rank + 1)
     for rank, row in enumerate(lexical_rank):
         fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
     best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]

@@ -8,10 +8,27 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["EMBED_MODELS", "LLM_BACKENDS", "Settings"]
+__all__ = ["EMBED_MODELS", "LLM_BACKENDS", "Settings", "load_settings"]
 
 EMBED_MODELS = ("use-multilingual", "e5-small", "hash")
 LLM_BACKENDS = ("none", "openai-like")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """``Settings`` from the environment plus ``overrides``; a bad value is a ConfigError
+    naming the variable, not a pydantic traceback."""
+    from pydantic import ValidationError
+
+    from rag.errors import ConfigError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"RAG_{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in err.errors()
+        )
+        raise ConfigError(f"invalid setting ({problems}): fix the value and retry") from None
 
 
 class Settings(BaseSettings):

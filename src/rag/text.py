@@ -15,6 +15,7 @@ import Stemmer
 __all__ = [
     "FOOTNOTE_MARKER",
     "WORD",
+    "asks_about_sources",
     "content_stems",
     "detect_language",
     "document_terms",
@@ -50,11 +51,12 @@ _STOPWORDS = frozenset(
     "больше тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою "
     "этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между это также "
     "является какие каким какую каков какова каково которые который которая которое "
+    "сколько почему откуда чей чья чьё чьи ли "
     # English
     "a an the and or of to in on at for from by with about as is are was were be been being "
     "do does did what which who whom whose when where why how that this these those it its "
     "there their they them he she his her we our you your i me my not no yes than then so "
-    "into over under between besides mentioned article according "
+    "into over under between besides mentioned article according many much "
     # Turkish
     "ve bir bu şu ne nedir kim kimdir hangi nasıl neden için ile mi mı mu mü da de olarak "
     "olan göre kaç zaman nerede".split()
@@ -216,6 +218,20 @@ def question_terms(text: str) -> list[str]:
     return terms
 
 
+_ASKS_ABOUT_SOURCES = re.compile(
+    r"source|outlet|publish|publication|report|newspaper|agency|website|cited|citation|"
+    r"wrote|written|author|автор|написал|yazar|yazdı|"
+    r"источник|издани|опубликова|публикац|сообщ|агентств|сайт|газет|ссылк|"
+    r"kaynak|yayın|yayımla|haber|ajans|gazete|site|atıf|[«“\"„]",
+    re.IGNORECASE,
+)
+
+
+def asks_about_sources(question: str) -> bool:
+    """Whether a question is about the sources themselves ("which outlet reported…")."""
+    return bool(_ASKS_ABOUT_SOURCES.search(question))
+
+
 def is_cyrillic(text: str) -> bool:
     """Whether most letters of ``text`` are Cyrillic."""
     letters = [ch for ch in text if ch.isalpha()]
@@ -235,11 +251,13 @@ def detect_language(text: str) -> str:
 
 
 def strip_markers(text: str) -> str:
-    """``text`` without the document's own footnote markers (and the space they leave)."""
-    spaced = FOOTNOTE_MARKER.sub(" ", text)
+    """``text`` without the document's own footnote markers (and the space they leave), and
+    with markdown links reduced to their text (a "[3](url)" must not read as a citation)."""
+    spaced = FOOTNOTE_MARKER.sub(" ", _MD_LINK.sub(r"\g<text>", text))
     return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", spaced)).strip()
 
 
+_MD_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\((?P<url>[^)\s]*)\)")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?…)»”])")
 
 NOT_COVERED = {

@@ -138,6 +138,10 @@ def _offline_env() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def _bot(text: str, kind: str) -> Message:
+    return {"role": "assistant", "content": render_message(text, kind)}
+
+
 class AssistantUI:
     """The web UI around one shared, thread-safe :class:`rag.Assistant`."""
 
@@ -162,7 +166,7 @@ class AssistantUI:
         Chatbot, so what is shown is exactly what was rendered here.
         """
         history = [*history, {"role": "user", "content": escape_text(question)}]
-        pending = {"role": "assistant", "content": render_message("Searching…", "pending")}
+        pending = _bot("Searching…", "pending")
         yield [*history, pending], render_sources_panel(entries, pending=question), entries
         received: list[str] = []
         final: Answer | None = None
@@ -172,17 +176,16 @@ class AssistantUI:
                     final = item
                 elif mode == "llm":  # extractive answers arrive whole: no partial updates
                     received.append(item)
-                    part = {
-                        "role": "assistant",
-                        "content": render_message("".join(received), "streaming"),
-                    }
+                    part = _bot("".join(received), "streaming")
                     yield [*history, part], render_sources_panel(entries, question), entries
             assert final is not None
             entry = SourcesEntry(f"a{next(self._ids)}", question, final, self.citation_views(final))
-        except RagError as err:
-            # Errors the user can act on (empty or too long question, index busy): say why.
-            failed = {"role": "assistant", "content": render_message(str(err), "error")}
-            yield [*history, failed], render_sources_panel(entries), entries
+        except Exception as err:  # the UI's boundary: a message in the chat, never a traceback
+            if not isinstance(err, RagError):
+                log.exception("answering %r failed", question)
+            # A RagError says what to do (shorten the question, wait for the rebuild...).
+            text = str(err) if isinstance(err, RagError) else "Something went wrong: see the log."
+            yield [*history, _bot(text, "error")], render_sources_panel(entries), entries
             return
         entries = [*entries, entry][-MAX_ANSWERS_KEPT:]
         message = {"role": "assistant", "content": render_answer(final, entry.answer_id)}
@@ -251,10 +254,7 @@ class AssistantUI:
             target = save_upload(Path(file_path), docs_dir, overwrite=overwrite)
         except UploadRefusedError as err:
             return render_message(str(err), "error"), self.index_status_html()
-        text = (
-            f"Added {target.name} to the documents. Click “Rebuild index” to search it "
-            "(the next question also rebuilds the index)."
-        )
+        text = f"Added {target.name}. Rebuild the index to search it (or just ask: it rebuilds)."
         return render_message(text, "notice"), self.index_status_html()
 
     def rebuild(self, progress: Callable[..., Any] | None = None) -> tuple[str, str, str]:
@@ -311,7 +311,7 @@ class AssistantUI:
                                 min_width=180, autofocus=True,
                             )  # fmt: skip
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                        gr.Examples([[q] for q in self.examples], inputs=[box], label="Try")
+                        gr.Examples([[q] for q in self.examples], inputs=[box], label="Examples")
                         with gr.Accordion("Settings", open=False):
                             top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
                                               label="Passages retrieved (top-k)")  # fmt: skip

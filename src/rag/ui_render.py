@@ -385,6 +385,7 @@ CSS = """.rag-header h1 {margin: 0 0 .15rem; font-size: 1.45rem; font-weight: 65
 .rag-kv, .rag-kv *, .rag-table, .rag-table * {border: 0 !important; text-align: left}
 .rag-kv th, .rag-kv td, .rag-table th, .rag-table td {vertical-align: top; padding: .35rem .6rem}
 .rag-table a {padding: 0 !important; overflow-wrap: anywhere} .rag-table th {white-space: nowrap}
+#rag-sources a.fn-link, .rag-table a {color: var(--link-text-color) !important}
 .rag-kv th {width: 30%; font-weight: 500; color: var(--body-text-color-subdued)}
 .rag-table th, .rag-table td {border-bottom: 1px solid var(--border-color-primary) !important}
 .rag-table .num {text-align: right} .rag-table-wrap {overflow-x: auto} .rag-table {min-width: 34rem}
