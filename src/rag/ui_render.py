@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 
 PARAGRAPH_CAP = 1200  # characters of context shown around a cited span
 MARKER = re.compile(r"\[(\d{1,3})\]")
-# Characters that Markdown (and KaTeX) would interpret inside a chat message. Turning them
-# into numeric entities keeps the text literal: an entity is never Markdown syntax.
+# What Markdown would interpret in a chat message, as numeric entities (never Markdown syntax).
 _MARKDOWN_SPECIALS = {ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$:="}
 
 
@@ -331,7 +330,7 @@ document.addEventListener("click", function (event) {
   if (card.closest("details")) card.closest("details").open = true;
   for (const el of document.querySelectorAll(".is-active")) el.classList.remove("is-active");
   card.classList.add("is-active");
-  card.scrollIntoView({behavior: "smooth", block: "center"});
+  card.scrollIntoView({behavior: "smooth", block: "nearest"});
   card.focus({preventScroll: true});
 }, true);
 </script>
@@ -354,9 +353,7 @@ CSS = """.rag-header h1 {margin: 0 0 .15rem; font-size: 1.45rem; font-weight: 65
   padding: .75rem .9rem; background: var(--block-background-fill); scroll-margin: 1rem;
   transition: box-shadow .25s, border-color .25s; outline: none}
 .cite-card.is-active, .cite-card:target {border-color: var(--primary-500);
-  box-shadow: 0 0 0 3px var(--primary-200); background: var(--primary-50)}
-.dark .cite-card.is-active, .dark .cite-card:target {box-shadow: 0 0 0 3px var(--primary-800);
-  background: var(--neutral-800)}
+  box-shadow: 0 0 0 3px var(--primary-300); background: var(--color-accent-soft)}
 .cite-head {display: flex; gap: .5rem; align-items: baseline; margin-bottom: .45rem}
 .cite-num {flex: none; min-width: 1.6em; padding: 0 .35em; border-radius: 999px; color: #fff;
   background: var(--color-accent); font-size: .8rem; font-weight: 700; text-align: center}
@@ -385,7 +382,8 @@ CSS = """.rag-header h1 {margin: 0 0 .15rem; font-size: 1.45rem; font-weight: 65
 .rag-kv, .rag-kv *, .rag-table, .rag-table * {border: 0 !important; text-align: left}
 .rag-kv th, .rag-kv td, .rag-table th, .rag-table td {vertical-align: top; padding: .35rem .6rem}
 .rag-table a {padding: 0 !important; overflow-wrap: anywhere} .rag-table th {white-space: nowrap}
-#rag-sources a.fn-link, .rag-table a {color: var(--link-text-color) !important}
+#rag-sources a.fn-link, .rag-table a {color: var(--primary-600) !important}
+.dark #rag-sources a.fn-link, .dark .rag-table a {color: var(--primary-300) !important}
 .rag-kv th {width: 30%; font-weight: 500; color: var(--body-text-color-subdued)}
 .rag-table th, .rag-table td {border-bottom: 1px solid var(--border-color-primary) !important}
 .rag-table .num {text-align: right} .rag-table-wrap {overflow-x: auto} .rag-table {min-width: 34rem}

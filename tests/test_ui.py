@@ -1,0 +1,331 @@
+"""The UI in-process: rendering (escaping, markers, cards), uploads, handlers, the app builds.
+
+Uses the ``hash`` embedder and a small footnoted document, so it runs in about a second.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import rag
+from rag.models import Answer, Citation, Footnote
+from rag.sources import FetchReport
+from rag.ui import AssistantUI, UploadRefusedError, sanitize_filename, save_upload
+from rag.ui_render import (
+    CitationView,
+    FootnoteView,
+    escape_text,
+    paragraph_around,
+    render_answer,
+    render_citation_card,
+    render_fetch_reports,
+    render_sources_panel,
+    safe_url,
+)
+
+HARBOR = """# Harbor Report
+
+The new harbor of Port Velna opened in March 2031 with three deep-water berths.[1] The city \
+council approved a second terminal in 2032.[2]
+
+Visitors reported <script>window.__pwned=1</script> banners and a \
+[prize link](javascript:alert(1)) at the gate. Officials removed them within a day.
+
+## Notes
+
+[1] “Port Velna opens”, Example News, https://example.com/velna, (Accessed: 01.04.2031).
+[2] “Second terminal approved”, Coast Daily, https://coast.example.org/t, (Accessed: 02.02.2032).
+"""
+
+# A source "saved by hand" for footnote [1]: the card should say it was fetched and quote it.
+SOURCE_1 = """---
+label: 1
+url: https://example.com/velna
+title: Port Velna opens
+fetched: 2031-04-01T00:00:00+00:00
+---
+
+# Port Velna opens
+
+The port authority said the Velna harbor opened to ships in March 2031 with three berths.
+"""
+
+NOTE = Footnote("1", "Port Velna opens", "Example News", "https://example.com/velna", "01.04.2031")
+
+
+@pytest.fixture
+def ui(tmp_path: Path) -> AssistantUI:
+    docs = tmp_path / "docs"
+    (docs / "sources").mkdir(parents=True)
+    (docs / "harbor.md").write_text(HARBOR, "utf-8")
+    (docs / "sources" / "1.md").write_text(SOURCE_1, "utf-8")
+    settings = rag.Settings(  # every value that shapes results: no RAG_* variable leaks in
+        embed_model="hash", llm="none", top_k=5, chunk_tokens=160, docs_dir=docs,
+        index_dir=tmp_path / "index",
+    )  # fmt: skip
+    assistant = rag.Assistant(settings)
+    assistant.build_index()
+    return AssistantUI(assistant)
+
+
+def citation(marker: int, text: str, *, notes: list[Footnote] | None = None) -> Citation:
+    return Citation(
+        marker=marker, doc_id="doc", title="Doc <b>title</b>", text=text, start=0,
+        end=len(text), footnotes=notes or [],
+    )  # fmt: skip
+
+
+def final(ui: AssistantUI, question: str) -> tuple[str, str]:
+    """The last (chat message, sources panel) that ``answer`` yields."""
+    *_, (chat, panel, _entries) = ui.answer(question, [], [], 5, "extractive")
+    return chat[-1]["content"], panel
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def test_escape_text_leaves_no_html_and_no_markdown() -> None:
+    out = escape_text('<script>alert(1)</script> [x](javascript:alert(1)) **b** $$x$$ "q"')
+    for raw in ("<", ">", "[", "](", "**", "$$", '"'):
+        assert raw not in out
+
+
+def test_markers_become_clickable_superscripts() -> None:
+    answer = Answer(
+        text="Harbor opened in 2031. [1] A terminal followed. [2] See [3].",
+        citations=[citation(1, "a"), citation(2, "b")],
+    )
+    html = render_answer(answer, "a7")
+    assert html.count('class="cite-marker"') == 2
+    assert '<sup class="cite-sup"><a href="#cite-a7-1"' in html
+    assert 'href="#cite-a7-2"' in html
+    assert "[1]" not in html and "&#91;3&#93;" in html  # [3] has no citation: left as text
+
+
+def test_answer_text_from_documents_is_escaped() -> None:
+    answer = Answer(text="Said <script>x()</script> <img src=x onerror=y()>. [1]",
+                    citations=[citation(1, "a")])  # fmt: skip
+    html = render_answer(answer, "a1")
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_citation_card_marks_the_cited_span_and_escapes_the_paragraph() -> None:
+    text = "Before <script>bad()</script>. The cited claim.[1] After."
+    start = text.index("The cited")
+    paragraph, s, e = paragraph_around(text, start, start + len("The cited claim.[1]"))
+    view = CitationView(citation(1, "The cited claim.[1]"), paragraph, s, e,
+                        [FootnoteView(NOTE, fetched=False)])  # fmt: skip
+    html = render_citation_card(view, "a1")
+    assert 'id="cite-a1-1"' in html
+    assert "<mark>The cited claim.[1]</mark>" in html
+    assert "<script" not in html and "&lt;script&gt;bad()&lt;/script&gt;" in html
+    assert "Doc &lt;b&gt;title&lt;/b&gt;" in html
+    assert "Example News" in html and "source not fetched" in html
+    assert 'href="https://example.com/velna"' in html and 'rel="noopener noreferrer"' in html
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "//evil", "ftp://x/y"]
+)
+def test_only_http_urls_become_links(url: str) -> None:
+    assert safe_url(url) is None
+    note = Footnote("9", "t", "p", url)
+    view = CitationView(citation(1, "x"), "x", 0, 1, [FootnoteView(note, fetched=False)])
+    assert "href" not in render_citation_card(view, "a1")
+    assert "href" not in render_fetch_reports([FetchReport("9", url, "failed", "bad scheme")])
+
+
+def test_paragraph_around_finds_the_paragraph_and_caps_it() -> None:
+    text = "Title\n\nFirst line of p,\nsecond line. Cited here.\n\nNext paragraph."
+    start = text.index("Cited")
+    paragraph, s, e = paragraph_around(text, start, start + 11)
+    assert paragraph == "First line of p,\nsecond line. Cited here."
+    assert paragraph[s:e] == "Cited here."
+    long = "word " * 400 + "CITED." + " word" * 400
+    start = long.index("CITED")
+    paragraph, s, e = paragraph_around(long, start, start + 6, cap=200)
+    assert paragraph[s:e] == "CITED." and len(paragraph) <= 210
+    assert paragraph.startswith("…") and paragraph.endswith("…")
+
+
+def test_sources_panel_keeps_latest_answer_open_and_earlier_folded(ui: AssistantUI) -> None:
+    entries = []
+    for question in ("When did the harbor of Port Velna open?", "What did visitors report?"):
+        *_, (_chat, _panel, entries) = ui.answer(question, [], entries, 5, "extractive")
+    panel = render_sources_panel(entries)
+    assert panel.count('<details class="rag-entry rag-earlier"') == 1
+    assert panel.index("What did visitors report?") < panel.index("Earlier:")
+
+
+# -- answering through the UI ------------------------------------------------------------------
+
+
+def test_answer_shows_marker_and_a_card_per_citation(ui: AssistantUI) -> None:
+    message, panel = final(ui, "When did the harbor of Port Velna open?")
+    assert 'class="cite-marker"' in message and "2031" in message
+    markers = message.count('class="cite-marker"')
+    assert panel.count('class="cite-card"') == markers
+    assert "<mark>" in panel and "Example News" in panel
+    assert 'href="https://example.com/velna"' in panel
+    # Footnote [1]'s source is saved in docs/sources: the card says so and quotes it.
+    assert "source fetched" in panel and 'class="fn-passage"' in panel
+
+
+def test_document_html_is_shown_as_text(ui: AssistantUI) -> None:
+    message, panel = final(ui, "What did visitors report at the gate?")
+    for html in (message, panel):
+        assert "<script" not in html
+        assert 'href="javascript' not in html.lower()
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in panel
+
+
+def test_errors_are_a_message_in_the_chat(ui: AssistantUI) -> None:
+    message, panel = final(ui, "   ")
+    assert "rag-error" in message and "empty" in message
+    assert "Traceback" not in message and "cite-card" not in panel
+
+
+def test_abstention_reads_as_not_in_these_documents(ui: AssistantUI) -> None:
+    message, panel = final(ui, "What is the population of Mars?")
+    assert "rag-abstained" in message and "cite-marker" not in message
+    assert "nothing is cited" in panel
+
+
+class StreamingAssistant:
+    """Streams like an LLM-backed Assistant: text deltas, then the verified Answer."""
+
+    settings = rag.Settings(embed_model="hash", llm="openai-like", llm_model="tiny")
+
+    def stream(self, question: str, k: int | None = None, mode: str | None = None):
+        yield "The port "
+        yield "opened in 2031. [1]"
+        yield Answer("The port opened in 2031. [1]", [citation(1, "opened in 2031")], mode="llm")
+
+    def store(self) -> SimpleNamespace:
+        return SimpleNamespace(docs={})  # the cited document is gone: cards quote the citation
+
+
+def test_llm_answer_streams_then_gets_its_markers() -> None:
+    ui = AssistantUI(StreamingAssistant())  # type: ignore[arg-type]
+    steps = [chat[-1]["content"] for chat, _panel, _ in ui.answer("When?", [], [], 5, "llm")]
+    assert "rag-pending" in steps[0]
+    assert any("rag-streaming" in s and "opened in 2031" in s for s in steps[1:-1])
+    assert "cite-marker" in steps[-1] and "rag-streaming" not in steps[-1]
+
+
+class BrokenAssistant(StreamingAssistant):
+    def stream(self, question: str, k: int | None = None, mode: str | None = None):
+        yield "The port "
+        raise RuntimeError("internal detail")
+
+
+def test_an_unexpected_failure_is_a_short_message_not_a_traceback(caplog) -> None:
+    ui = AssistantUI(BrokenAssistant())  # type: ignore[arg-type]
+    *_, (chat, _panel, entries) = ui.answer("When?", [], [], 5, "llm")
+    assert "rag-error" in chat[-1]["content"] and "internal detail" not in chat[-1]["content"]
+    assert entries == [] and "internal detail" in caplog.text  # the log has the details
+
+
+def test_llm_mode_is_offered_only_when_configured(ui: AssistantUI) -> None:
+    import gradio as gr
+
+    def modes(app: gr.Blocks) -> list[str]:
+        radio = next(b for b in app.blocks.values() if isinstance(b, gr.Radio))
+        return [value for _label, value in radio.choices]
+
+    assert modes(ui.create_app()) == ["extractive"]
+    llm_ui = AssistantUI(StreamingAssistant())  # type: ignore[arg-type]
+    assert modes(llm_ui.create_app()) == ["extractive", "llm"]
+
+
+# -- uploads -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd.md", "passwd.md"),
+        ("..\\..\\evil.TXT", "evil.txt"),
+        (".hidden.md", "hidden.md"),
+        ("Отчёт 2025 (final).MD", "Отчёт_2025_final.md"),
+        ("<script>alert(1)</script>.html", "script.html"),  # "/" ends a directory
+        ("...md", "document.md"),
+    ],
+)
+def test_sanitize_filename(name: str, safe: str) -> None:
+    assert sanitize_filename(name) == safe
+
+
+@pytest.mark.parametrize("name", ["tool.exe", "noext", "page.htm.exe", "README.md", "x.pdf"])
+def test_sanitize_filename_refuses(name: str) -> None:
+    with pytest.raises(UploadRefusedError):
+        sanitize_filename(name)
+
+
+def test_save_upload_never_overwrites_unless_asked(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    first, second = tmp_path / "a" / "note.md", tmp_path / "b" / "note.md"
+    for path, text in ((first, "first version"), (second, "second version")):
+        path.parent.mkdir()
+        path.write_text(text, "utf-8")
+    assert save_upload(first, docs) == docs / "note.md"
+    with pytest.raises(UploadRefusedError, match="already exists"):
+        save_upload(second, docs)
+    assert (docs / "note.md").read_text("utf-8") == "first version"
+    save_upload(second, docs, overwrite=True)
+    assert (docs / "note.md").read_text("utf-8") == "second version"
+    assert sorted(p.name for p in docs.iterdir()) == ["note.md"]  # no temporary files left
+
+
+def test_save_upload_checks_size_and_content(tmp_path: Path, monkeypatch) -> None:
+    binary, empty, big = tmp_path / "bin.txt", tmp_path / "empty.md", tmp_path / "big.md"
+    binary.write_bytes(b"\x00\x01\x02PNG" * 10)
+    empty.write_text("  \n", "utf-8")
+    big.write_text("x" * 2000, "utf-8")
+    monkeypatch.setattr("rag.ui.MAX_UPLOAD_BYTES", 1000)
+    for path, reason in ((binary, "binary"), (empty, "empty"), (big, "limit")):
+        with pytest.raises(UploadRefusedError, match=reason):
+            save_upload(path, tmp_path / "docs")
+
+
+def test_upload_then_rebuild_makes_the_document_answerable(ui: AssistantUI, tmp_path: Path) -> None:
+    new = tmp_path / "upload" / "lisbon cable.md"
+    new.parent.mkdir()
+    new.write_text("# Cable\n\nThe Lisbon cable project is code-named Blue Heron.\n", "utf-8")
+    message, status = ui.upload(str(new), False)
+    assert "Added lisbon_cable.md" in unescape(message) and "stale" in status
+    message, _ = ui.upload(str(new), False)
+    assert "already exists" in unescape(message)
+    message, status, docs = ui.rebuild()
+    assert "indexed" in message and "up to date" in status and "lisbon_cable.md" in docs
+    answer, panel = final(ui, "What is the Lisbon cable project code-named?")
+    assert "Blue Heron" in answer and "lisbon_cable.md" not in answer and "cite-card" in panel
+
+
+# -- the app -----------------------------------------------------------------------------------
+
+
+def test_importing_the_ui_imports_no_gradio() -> None:
+    code = "import sys, rag.ui; print('gradio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_create_app_builds_blocks(ui: AssistantUI, monkeypatch) -> None:
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    app = ui.create_app()
+    import gradio as gr
+
+    assert isinstance(app, gr.Blocks)
+    options = ui.launch_options()
+    assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7999
+    assert "cite-marker" in options["css"] and "<script>" in options["head"]
+    assert "googleapis" not in str(options["theme"].to_dict())
