@@ -20,7 +20,7 @@ import numpy as np
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder
-from rag.errors import ConfigError, IndexError_, InvalidQuestionError, LLMError
+from rag.errors import ConfigError, IndexBusyError, IndexError_, InvalidQuestionError, LLMError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.retrieval import Hit, hybrid_search
@@ -120,10 +120,20 @@ class Assistant:
         return index_status(self.settings, self.embedder.dim)
 
     def build_index(
-        self, *, force: bool = False, progress: Callable[[str, int, int], None] | None = None
+        self,
+        *,
+        force: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+        lock_timeout: float = 600.0,
     ) -> IndexStats:
-        """Build (or confirm) the index, then serve queries from it."""
-        stats = build_index(self.settings, self.embedder, force=force, progress=progress)
+        """Build (or confirm) the index, then serve queries from it.
+
+        Waits up to ``lock_timeout`` seconds for a rebuild already running, then raises
+        ``IndexBusyError``.
+        """
+        stats = build_index(
+            self.settings, self.embedder, force=force, progress=progress, lock_timeout=lock_timeout
+        )
         store = load_current(self.settings)
         with self._lock:
             self._store = store
@@ -142,32 +152,43 @@ class Assistant:
         return tuple(out)
 
     def store(self) -> IndexStore:
-        """The loaded index, built or rebuilt first if it is missing or stale."""
+        """The loaded index, built or rebuilt first if it is missing or stale.
+
+        While a rebuild runs (here or in another process), questions are answered from the
+        index already loaded; only the very first load waits for a build.
+        """
         store = self._store
-        now = time.monotonic()
-        if store is not None and now - self._checked_at < FRESHNESS_INTERVAL:
+        if store is not None and time.monotonic() - self._checked_at < FRESHNESS_INTERVAL:
             return store
         with self._lock:
-            if self._store is not None and now - self._checked_at < FRESHNESS_INTERVAL:
-                return self._store
+            current = self._store
+            if current is not None and time.monotonic() - self._checked_at < FRESHNESS_INTERVAL:
+                return current
+            self._checked_at = time.monotonic()  # other threads keep the current index meanwhile
             signature = self._docs_signature()
-            if self._store is not None and signature == self._signature:
-                self._checked_at = now
-                return self._store
+            if current is not None and signature == self._signature:
+                return current
             status = self.status()
-            if status.state != "ok":
-                log.info("index %s (%s): building it now", status.state, status.reason)
-                self.build_index()
-            elif self._store is None:
+            if status.state == "ok" and current is None:
                 try:
                     self._store = load_current(self.settings)
                 except IndexError_ as err:
                     log.warning("%s; rebuilding", err)
                     self.build_index(force=True)
-            self._checked_at = time.monotonic()
-            self._signature = signature
-            assert self._store is not None
-            return self._store
+            elif status.state != "ok" and current is None:
+                log.info("index %s (%s): building it now", status.state, status.reason)
+                self.build_index()
+            if status.state == "ok" or current is None:
+                self._signature = signature
+                assert self._store is not None
+                return self._store
+        # Stale with an index loaded: rebuild without holding up other questions.
+        log.info("index stale (%s): rebuilding it now", status.reason)
+        try:
+            self.build_index(lock_timeout=0)
+        except IndexBusyError:
+            log.info("a rebuild is already running; answering from the current index")
+        return self._store or current
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents with their passage and footnote counts."""

@@ -179,6 +179,10 @@ def build_index(
     try:
         lock.acquire(timeout=0)
     except Timeout:
+        if lock_timeout <= 0:
+            raise IndexBusyError(
+                f"a rebuild of {index_dir} is running; try again shortly"
+            ) from None
         log.info("another rebuild of %s is running; waiting for it", index_dir)
         try:
             lock.acquire(timeout=lock_timeout)
