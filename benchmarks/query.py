@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the scripted LLM server lives with the tests
 
 from rag import Assistant, Settings  # noqa: E402
-from rag.embeddings import LlamaIndexEmbedding, make_embedder  # noqa: E402
+from rag.embedding_adapter import LlamaIndexEmbedding  # noqa: E402
+from rag.embeddings import make_embedder  # noqa: E402
 from rag.evaluation import load_eval_set  # noqa: E402
 
 

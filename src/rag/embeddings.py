@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from rag.errors import ConfigError
 from rag.text import stem_tokens
@@ -26,7 +24,6 @@ __all__ = [
     "Embedder",
     "EmbeddingCache",
     "HashEmbedder",
-    "LlamaIndexEmbedding",
     "UseEmbedder",
     "make_embedder",
 ]
@@ -187,23 +184,10 @@ class EmbeddingCache:
         self._db.close()
 
 
-class LlamaIndexEmbedding(BaseEmbedding):
-    """Any :class:`Embedder` as a llama-index embedding model."""
+def __getattr__(name: str) -> object:
+    # The llama-index adapter imports llama_index.core (~1.5 s): only when asked for.
+    if name == "LlamaIndexEmbedding":
+        from rag.embedding_adapter import LlamaIndexEmbedding
 
-    _embedder: Embedder = PrivateAttr()
-
-    def __init__(self, embedder: Embedder, **kwargs: object) -> None:
-        super().__init__(model_name=embedder.name, **kwargs)
-        self._embedder = embedder
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.encode([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.encode([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.encode(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+        return LlamaIndexEmbedding
+    raise AttributeError(name)
