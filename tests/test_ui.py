@@ -329,3 +329,16 @@ def test_create_app_builds_blocks(ui: AssistantUI, monkeypatch) -> None:
     assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7999
     assert "cite-marker" in options["css"] and "<script>" in options["head"]
     assert "googleapis" not in str(options["theme"].to_dict())
+
+
+def test_ask_api_returns_the_answer_or_an_error(tmp_path: Path) -> None:
+    import shutil
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "docs" / "article.ru.txt", docs)
+    settings = rag.Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "i")
+    ui = AssistantUI(rag.Assistant(settings))
+    answer = ui.ask_api("Кто такой Рашад Набиев?")
+    assert answer["citations"] and "[1]" in answer["text"]
+    assert "empty" in ui.ask_api("  ")["error"]

@@ -271,6 +271,13 @@ class AssistantUI:
             message = render_message(str(err), "error")
         return message, self.index_status_html(), self.documents_html()
 
+    def ask_api(self, question: str) -> dict[str, Any]:
+        """One question, the :class:`rag.Answer` as a dict (or ``{"error": message}``)."""
+        try:
+            return self.assistant.query(question).to_dict()
+        except RagError as err:
+            return {"error": str(err)}
+
     def fetch(self) -> tuple[str, str]:
         """Fetch each footnote's source: returns (per-source report, index status)."""
         try:
@@ -358,6 +365,8 @@ class AssistantUI:
             fetch.click(self.fetch, None, [fetch_msg, status], **one_at_a_time)
             app.load(lambda: (self.index_status_html(), self.documents_html()), None,
                      [status, docs_table], **private)  # fmt: skip
+            # For programs (gradio_client's predict(q, api_name="/ask")): the Answer as JSON.
+            gr.api(self.ask_api, api_name="ask")
         return app
 
     def launch_options(self) -> dict[str, Any]:
