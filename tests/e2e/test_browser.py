@@ -108,7 +108,8 @@ def test_upload_rebuild_and_ask(open_page: Any, screenshot: Any, tmp_path: Path)
     upload = tmp_path / "lisbon cable.md"
     upload.write_text(CABLE_DOC, "utf-8")
     page.locator('#rag-upload input[type="file"]').set_input_files(str(upload))
-    expect(page.locator("#rag-upload")).to_contain_text("lisbon cable.md")
+    # Gradio shows the name and the extension in separate cells: wait for the file row.
+    expect(page.get_by_role("cell", name="lisbon cable.md")).to_be_visible()
     page.locator("#rag-add").click()
     expect(page.locator("#rag-upload-msg")).to_contain_text("Added lisbon_cable.md")
     page.locator("#rag-add").click()  # the same name again: refused without "replace"
