@@ -84,8 +84,7 @@ def _progress_bar():  # -> callable, closes itself at the end
     def update(stage: str, done: int, total: int) -> None:
         if stage not in bar:
             bar[stage] = tqdm(total=total, desc=stage, unit="text", leave=False, file=sys.stderr)
-        bar[stage].n = done
-        bar[stage].refresh()
+        bar[stage].update(done - bar[stage].n)
         if done >= total:
             bar.pop(stage).close()
 

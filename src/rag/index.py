@@ -127,6 +127,8 @@ def _embed_all(
     cache: EmbeddingCache, embedder: Embedder, texts: list[str], progress: Progress | None
 ) -> tuple[np.ndarray, int]:
     parts, fresh, step = [], 0, 1024
+    if progress:
+        progress("embedding", 0, len(texts))
     for i in range(0, len(texts), step):
         vectors, new = cache.embed(embedder, texts[i : i + step])
         parts.append(vectors)
