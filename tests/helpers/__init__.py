@@ -1,0 +1,1 @@
+"""Helpers for the robustness tests (tests/test_robustness_*.py)."""
