@@ -282,20 +282,6 @@ def test_a_public_page_redirecting_inwards_is_refused_without_the_allowance(
     assert [r.url.host for r in seen] == ["93.184.216.34"]  # the inner hop is never sent
 
 
-SCHEMELESS_BUG = (
-    "BUG: a redirect whose Location is an opaque URI (javascript:…, data:…, mailto:…) makes "
-    "fetch_page raise a bare httpx.InvalidURL ('For absolute URLs, path must be empty or "
-    "begin with /'): httpx builds response.next_request for every redirect even with "
-    "follow_redirects=False, that raises inside client.send, and InvalidURL is not an "
-    "httpx.HTTPError, so _fetch does not turn it into a FetchError; in fetch_sources it "
-    "escapes _fetch_one too and aborts `rag fetch` for every remaining footnote. Fix: in "
-    "sources._fetch catch httpx.InvalidURL as well (around _send, or `except (httpx.HTTPError, "
-    "httpx.InvalidURL)`) and raise FetchError('refused: the page redirects to an URL that is "
-    "not http(s)')."
-)
-
-
-@pytest.mark.xfail(reason=SCHEMELESS_BUG, strict=True)
 @pytest.mark.parametrize("route", ["/to-javascript", "/to-data", "/to-mailto"])
 def test_a_redirect_to_an_opaque_uri_is_a_fetch_error(
     transport: Recording, port: int, tmp_path: Path, route: str
@@ -306,7 +292,6 @@ def test_a_redirect_to_an_opaque_uri_is_a_fetch_error(
     assert reason.startswith("refused: ")
 
 
-@pytest.mark.xfail(reason=SCHEMELESS_BUG, strict=True)
 def test_one_hostile_redirect_does_not_abort_fetching_the_other_sources(
     port: int, tmp_path: Path
 ) -> None:

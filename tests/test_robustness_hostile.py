@@ -222,18 +222,6 @@ def test_hostile_source_is_linked_but_its_url_is_never_a_link(hostile: rag.Assis
     assert source.source_label == "1" and SCRIPT in source.text
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG (minor): text.strip_markers reduces a markdown link to its text with "
-        "_MD_LINK = r'\\[(?P<text>[^\\]\\n]+)\\]\\((?P<url>[^)\\s]*)\\)', whose URL part stops at "
-        "the first ')'; a URL with parentheses (every Wikipedia 'Foo_(bar)' link, or "
-        "'javascript:alert(1)') leaves a stray ')' and the rest of the URL in the quoted "
-        "answer: 'ссылка [приз](javascript:alert(1)) для' is quoted as 'ссылка приз) для'. "
-        "Fix: allow one level of balanced parentheses in the URL: "
-        "r'\\((?P<url>(?:[^()\\s]|\\([^()\\s]*\\))*)\\)'."
-    ),
-    strict=True,
-)
 def test_a_link_whose_url_has_parentheses_is_quoted_as_its_text() -> None:
     text = "Город [Баку](https://en.wikipedia.org/wiki/Baku_(city)) стоит на Каспии."
     assert strip_markers(text) == "Город Баку стоит на Каспии."

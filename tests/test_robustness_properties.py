@@ -12,7 +12,6 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,7 +76,7 @@ def test_parsing_and_chunking_never_crash_and_every_span_is_verbatim(
         previous_end = e
     for m in doc.markers:
         assert re.fullmatch(rf"\[\^?{re.escape(m.label)}\]", text[m.start : m.end], re.I)
-    for scope in doc.scopes:  # (an empty scope may come out inverted: see the xfail below)
+    for scope in doc.scopes:
         assert min(scope.start, scope.end) >= 0 and max(scope.start, scope.end) <= len(text)
     for label, (s, e) in doc.entry_spans.items():
         _check_span(text, s, e, f"footnote entry [{label}]")
@@ -214,21 +213,7 @@ def test_with_embeddings_the_contract_still_holds(parts: str, shown: list[Passag
 
 # -- what hypothesis found (kept as examples) ------------------------------------------------
 
-FOUR_DIGITS_BUG = (
-    "BUG: a bracketed number of four or more digits ('[1000]' from an LLM, '[2019]' in a "
-    "document) stays in answer.text, where it reads as citation marker n without a "
-    "citation, and markers_consistent(answer) is False. The package disagrees with itself on "
-    "what a marker is: verification._MARKER, text.FOOTNOTE_MARKER and ui_render.MARKER take "
-    "1-3 digits, verification._PLAIN_MARKER (markers_consistent) and the DESIGN contract any "
-    "[n]. Fix (one of): in verification._MARKER accept \\d+ so any numeric marker from the LLM "
-    "is dropped when it names no passage, and in the extractive answerer rewrite a bracketed "
-    "number that is not one of the answer's markers (e.g. '[2019]' -> '(2019)') in the "
-    "quote shown in answer.text (citation.text stays verbatim); or define markers as 1-3 "
-    "digits everywhere, including markers_consistent."
-)
 
-
-@pytest.mark.xfail(reason=FOUR_DIGITS_BUG, strict=True)
 def test_an_llm_marker_with_four_digits_does_not_survive_verification() -> None:
     passage = Passage(
         doc_id="d0", title="Doc", start=0, end=71,
@@ -239,7 +224,6 @@ def test_an_llm_marker_with_four_digits_does_not_survive_verification() -> None:
     assert markers_consistent(answer), answer.text
 
 
-@pytest.mark.xfail(reason=FOUR_DIGITS_BUG, strict=True)
 def test_a_bracketed_year_in_a_document_does_not_read_as_a_citation(tmp_path: Path) -> None:
     import rag
     from helpers.shared import settings_for
@@ -256,19 +240,6 @@ def test_a_bracketed_year_in_a_document_does_not_read_as_a_citation(tmp_path: Pa
     assert answer.citations and markers_consistent(answer), answer.text
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG (minor): footnotes.scopes_of_paragraph gives a marker separated from the previous "
-        "one by punctuation ('тёплым [ii], [iii].', '[1]; [2]') an inverted, empty scope "
-        "(start > end: the gap ', ' is stripped from both ends), instead of sharing the "
-        "previous marker's claim as back-to-back markers do. Sentence-level labels still "
-        "include [iii] (the sentence span covers the markers), but a clause window or any span "
-        "that stops before the markers loses it, and Scope(start > end) breaks the span "
-        "invariant. Fix: treat a gap made only of whitespace and punctuation (',', ';', '.') "
-        "like an empty gap: `if previous_scope is not None and not gap.strip(_CLOSING + ',;')`."
-    ),
-    strict=True,
-)
 def test_comma_separated_markers_support_the_same_claim() -> None:
     text = "Песков назвал разговор тёплым [ii], [iii]. Второе предложение.\n"
     scopes = {s.label: (s.start, s.end) for s in parse_document("a", "a.md", text).scopes}

@@ -70,18 +70,6 @@ def test_a_good_question_is_answered_over_the_wire(server: dict[str, Any]) -> No
     assert result["citations"] and "[1]" in result["text"] and not result["abstained"]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: the public question endpoint is served as /ask_1, not /ask as ui.py's comment "
-        '(`gradio_client\'s predict(q, api_name="/ask")`) promises: the private chat step '
-        "`.then(ask, ...)` takes the api_name 'ask' from its function's name, so "
-        "gr.api(self.ask_api, api_name='ask') is renamed 'ask_1', and predict(..., "
-        "api_name='/ask') fails with \"Cannot find a function with `api_name`: /ask\". Fix: "
-        "give the private steps their own api_name (e.g. api_name='chat_answer'), or rename "
-        "the inner `def ask` (e.g. `def answer_chat`), so the public one keeps 'ask'."
-    ),
-    strict=True,
-)
 def test_the_question_endpoint_is_called_ask(server: dict[str, Any]) -> None:
     assert "/ask" in server["api"], sorted(server["api"])
     server["client"].predict(QUESTION, api_name="/ask")

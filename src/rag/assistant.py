@@ -20,7 +20,7 @@ import numpy as np
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder
-from rag.errors import ConfigError, IndexBusyError, IndexError_, InvalidQuestionError, LLMError
+from rag.errors import IndexBusyError, IndexError_, InvalidQuestionError, LLMError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.retrieval import Hit, hybrid_search
@@ -238,7 +238,7 @@ class Assistant:
         if k is None:
             return default
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
-            raise ConfigError(f"k must be a whole number from 1 to 100, not {k!r}")
+            raise InvalidQuestionError(f"k must be a whole number from 1 to 100, not {k!r}")
         return k
 
     def _search(self, question: str, k: int) -> tuple[IndexStore, np.ndarray, list[Hit]]:

@@ -8,6 +8,7 @@ what changed. :class:`LlamaIndexEmbedding` adapts any of them to llama-index.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -27,6 +28,9 @@ __all__ = [
     "UseEmbedder",
     "make_embedder",
 ]
+
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -136,11 +140,27 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, "
-            "PRIMARY KEY (model, key))"
-        )
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as err:
+            # Only a cache: a damaged one is dropped, and the build re-embeds what it needs.
+            log.warning("embedding cache %s is damaged (%s); starting a new one", path, err)
+            path.unlink(missing_ok=True)
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False)
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, "
+                "PRIMARY KEY (model, key))"
+            )
+            db.execute("SELECT count(*) FROM vectors").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     @staticmethod
     def key(text: str) -> str:

@@ -147,7 +147,7 @@ def scopes_of_paragraph(text: str, start: int, end: int, markers: list[Marker]) 
     previous_scope: tuple[int, int] | None = None
     for marker in markers:
         gap = text[previous_end : marker.start]
-        if previous_scope is not None and not gap.strip():
+        if previous_scope is not None and not gap.strip(_CLOSING):
             # "[1][2]": the second marker supports the same text as the first.
             span = previous_scope
         else:

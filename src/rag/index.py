@@ -34,7 +34,7 @@ from filelock import FileLock, Timeout
 from rag.chunking import Chunk, chunk_documents
 from rag.documents import Document, candidate_files, load_documents
 from rag.embeddings import Embedder, EmbeddingCache
-from rag.errors import DocumentError, IndexBusyError
+from rag.errors import ConfigError, DocumentError, IndexBusyError
 from rag.models import IndexStats
 from rag.settings import Settings
 from rag.store import IndexStore, write_store
@@ -80,9 +80,10 @@ def _settings_key(settings: Settings, dim: int) -> dict[str, Any]:
 
 def _read_manifest(build_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((build_dir / "manifest.json").read_text("utf-8"))
+        manifest = json.loads((build_dir / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def index_status(settings: Settings, dim: int | None = None) -> IndexStatus:
@@ -159,6 +160,10 @@ def _swap_in(index_dir: Path, build_dir: Path) -> None:
     link = index_dir / "current"
     tmp_link = index_dir / f".current-{uuid.uuid4().hex}"
     os.symlink(Path("builds") / build_dir.name, tmp_link)
+    if link.is_dir() and not link.is_symlink():
+        # A real directory (an index copied with `cp -rL`, a restored backup) cannot be
+        # replaced by a link in one step: move it among the builds, which are cleaned below.
+        os.replace(link, index_dir / "builds" / f"replaced-{uuid.uuid4().hex[:8]}")
     os.replace(tmp_link, link)
     for old in (index_dir / "builds").iterdir():
         if old.name != build_dir.name:
@@ -176,7 +181,12 @@ def build_index(
     """Build the index for ``settings.docs_dir`` unless it is already up to date."""
     started = time.perf_counter()
     index_dir = settings.index_dir
-    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(
+            f"the index folder {index_dir} is a file: set RAG_INDEX_DIR to a folder"
+        ) from None
     lock = FileLock(str(index_dir / ".build.lock"))
     try:
         lock.acquire(timeout=0)

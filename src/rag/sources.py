@@ -185,6 +185,8 @@ def _fetch(client: httpx.Client, url: str, settings: Settings) -> FetchedPage:
             current = urljoin(str(target), location)
     except httpx.TimeoutException:
         raise FetchError(f"timed out after {settings.fetch_timeout:g} s") from None
+    except httpx.InvalidURL:  # e.g. "Location: javascript:…", which httpx cannot even parse
+        raise FetchError("refused: the page redirects to an URL that is not http(s)") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"request failed: {_one_line(str(exc)) or type(exc).__name__}") from None
     raise FetchError(f"too many redirects (more than {settings.fetch_max_redirects})")

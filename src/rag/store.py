@@ -171,6 +171,28 @@ def write_store(
     (build_dir / "docs.json").write_text(json.dumps(records, ensure_ascii=False), "utf-8")
 
 
+def _check_consistent(
+    path: Path,
+    manifest: dict[str, Any],
+    docs: dict[str, DocRecord],
+    passages: list[PassageRecord],
+    sentence_rows: np.ndarray,
+    sentence_vectors: np.ndarray,
+) -> None:
+    """Files that load but disagree would fail later, mid-question: refuse them now."""
+    rows = len(sentence_rows)
+    if sentence_vectors.shape != (rows, manifest["dim"]) or sentence_rows.shape != (rows, 3):
+        raise IndexError_(f"sentence files in {path} do not match the manifest")
+    for p in passages:
+        doc = docs.get(p.doc_id)
+        if doc is None or not 0 <= p.start <= p.end <= len(doc.text):
+            raise IndexError_(f"passage {p.doc_id}:{p.start}-{p.end} in {path} has no text")
+        if not 0 <= p.first_sentence <= p.last_sentence <= rows:
+            raise IndexError_(f"passage {p.doc_id}:{p.start} in {path} has no sentences")
+    if rows and not (sentence_rows[:, 0].min() >= 0 and sentence_rows[:, 0].max() < len(passages)):
+        raise IndexError_(f"sentence rows in {path} point at no passage")
+
+
 @dataclass
 class IndexStore:
     """A loaded build: flat arrays and records, read-only and safe to share between threads."""
@@ -278,8 +300,7 @@ class IndexStore:
             raise IndexError_(f"FAISS index in {path} does not match its manifest")
         sentence_vectors = np.load(path / "sentences.npy")
         sentence_rows = np.load(path / "sentence_rows.npy")
-        if len(sentence_vectors) != len(sentence_rows):
-            raise IndexError_(f"sentence files in {path} do not match")
+        _check_consistent(path, manifest, docs, passages, sentence_rows, sentence_vectors)
         owners = np.array([passages[int(n)].doc_id for n in sentence_rows[:, 0]], dtype=object)
         doc_sentences = {d: np.flatnonzero(owners == d) for d in docs} if len(owners) else {}
         return cls(

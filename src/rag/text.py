@@ -254,10 +254,13 @@ def strip_markers(text: str) -> str:
     """``text`` without the document's own footnote markers (and the space they leave), and
     with markdown links reduced to their text (a "[3](url)" must not read as a citation)."""
     spaced = FOOTNOTE_MARKER.sub(" ", _MD_LINK.sub(r"\g<text>", text))
+    # Any other bracketed number ("[2019]") would read as a citation marker: "(2019)".
+    spaced = _BRACKETED_NUMBER.sub(r"(\1)", spaced)
     return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", spaced)).strip()
 
 
-_MD_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\((?P<url>[^)\s]*)\)")
+_MD_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\((?P<url>(?:[^()\s]|\([^()\s]*\))*)\)")
+_BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?…)»”])")
 
 NOT_COVERED = {

@@ -165,9 +165,11 @@ class AssistantUI:
         The conversation is kept by the caller (a ``gr.State``), not read back from the
         Chatbot, so what is shown is exactly what was rendered here.
         """
-        history = [*history, {"role": "user", "content": escape_text(question)}]
+        # Lone surrogates (broken copy-paste) cannot be sent to the browser as JSON.
+        shown = question.encode("utf-8", "replace").decode("utf-8")
+        history = [*history, {"role": "user", "content": escape_text(shown)}]
         pending = _bot("Searching…", "pending")
-        yield [*history, pending], render_sources_panel(entries, pending=question), entries
+        yield [*history, pending], render_sources_panel(entries, pending=shown), entries
         received: list[str] = []
         final: Answer | None = None
         try:
@@ -177,9 +179,9 @@ class AssistantUI:
                 elif mode == "llm":  # extractive answers arrive whole: no partial updates
                     received.append(item)
                     part = _bot("".join(received), "streaming")
-                    yield [*history, part], render_sources_panel(entries, question), entries
+                    yield [*history, part], render_sources_panel(entries, shown), entries
             assert final is not None
-            entry = SourcesEntry(f"a{next(self._ids)}", question, final, self.citation_views(final))
+            entry = SourcesEntry(f"a{next(self._ids)}", shown, final, self.citation_views(final))
         except Exception as err:  # the UI's boundary: a message in the chat, never a traceback
             if not isinstance(err, RagError):
                 log.exception("answering %r failed", question)
@@ -346,7 +348,7 @@ class AssistantUI:
                             fetch = gr.Button("Fetch sources", elem_id="rag-fetch")
                             fetch_msg = gr.HTML(elem_id="rag-fetch-msg")
 
-            def ask(*args: Any) -> Iterator[tuple[Any, ...]]:
+            def chat_step(*args: Any) -> Iterator[tuple[Any, ...]]:
                 for shown, panel, kept in self.answer(*args):
                     yield shown, panel, kept, shown
 
@@ -356,7 +358,7 @@ class AssistantUI:
             chat_out = [chat, sources, entries, history]
             # Take the question and clear the box at once, then answer (queued, streamed).
             gr.on([box.submit, send.click], lambda q: ("", q), [box], [box, asked], queue=False,
-                  **private).then(ask, [asked, history, entries, top_k, mode], chat_out,
+                  **private).then(chat_step, [asked, history, entries, top_k, mode], chat_out,
                                   **private)  # fmt: skip
             # The Chatbot's own trash button: forget the conversation and its sources too.
             chat.clear(lambda: ([], render_sources_panel([]), [], []), None, chat_out, **private)

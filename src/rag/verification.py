@@ -46,7 +46,7 @@ MIN_COSINE = 0.46
 
 _SENTINEL = re.compile(r"NOT[_ ]IN[_ ]DOCUMENTS", re.IGNORECASE)
 # The LLM's markers: [3], [1, 2], [1-3], [1][2], "[Passage 2]"; not a markdown link "[1](...)".
-_MARKER = r"\[(?:passages?\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\](?!\()"
+_MARKER = r"\[(?:passages?\s*)?(\d+(?:\s*[,;–-]\s*\d+)*)\](?!\()"
 _MARKER_RE = re.compile(_MARKER, re.IGNORECASE)
 _MARKER_RUN = re.compile(rf"[ \t]*{_MARKER}(?:[ \t]*,?[ \t]*{_MARKER})*", re.IGNORECASE)
 _PLAIN_MARKER = re.compile(r"\[(\d+)\](?!\()")
