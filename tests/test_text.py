@@ -8,11 +8,10 @@ from rag.text import (
     FOOTNOTE_MARKER,
     content_stems,
     detect_language,
-    document_terms,
     is_cyrillic,
     not_covered_message,
     numbers,
-    question_terms,
+    search_terms,
     skeleton,
     stem_tokens,
     strip_markers,
@@ -76,8 +75,8 @@ def test_content_stems_drop_stopwords_and_one_letter_words() -> None:
 )
 def test_names_meet_across_scripts(latin: str, cyrillic: str) -> None:
     assert skeleton(latin) == skeleton(cyrillic)
-    assert "~" + skeleton(latin) in question_terms(f"Who is {latin}?")
-    assert "~" + skeleton(cyrillic) in document_terms(f"встреча с {cyrillic} прошла")
+    assert "~" + skeleton(latin) in search_terms(f"Who is {latin}?")
+    assert "~" + skeleton(cyrillic) in search_terms(f"встреча с {cyrillic} прошла")
 
 
 def test_numbers_are_normalised() -> None:

@@ -20,7 +20,7 @@ from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexError_
 from rag.models import Footnote
-from rag.text import detect_language, document_terms, question_terms
+from rag.text import detect_language, search_terms
 
 __all__ = ["FLAT_LIMIT", "DocRecord", "IndexStore", "PassageRecord", "vector_index", "write_store"]
 
@@ -147,7 +147,7 @@ def write_store(
     storage.persist(persist_dir=str(build_dir))
 
     bm25 = bm25s.BM25()
-    bm25.index([document_terms(t) or [""] for t in texts], show_progress=False)
+    bm25.index([search_terms(t) or [""] for t in texts], show_progress=False)
     bm25.save(str(build_dir / "bm25"))
 
     np.save(build_dir / "sentences.npy", sentence_vectors.astype(np.float32))
@@ -219,7 +219,7 @@ class IndexStore:
         found = self._unit_cache.get(row)
         if found is None:
             text = self.unit_text(row)
-            found = (frozenset(document_terms(text)), detect_language(text))
+            found = (frozenset(search_terms(text)), detect_language(text))
             self._unit_cache[row] = found  # a benign race: both threads compute the same
         return found
 
@@ -240,7 +240,7 @@ class IndexStore:
 
     def bm25_scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for ``question`` (zeros when no word is known)."""
-        tokens = question_terms(question)
+        tokens = search_terms(question)
         if not tokens or not self.passages:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)

@@ -18,12 +18,11 @@ __all__ = [
     "asks_about_sources",
     "content_stems",
     "detect_language",
-    "document_terms",
     "is_cyrillic",
     "not_covered_message",
     "numbers",
-    "question_terms",
     "question_words",
+    "search_terms",
     "skeleton",
     "stem_tokens",
     "strip_markers",
@@ -177,19 +176,21 @@ def skeleton(word: str) -> str:
     return out[:4]
 
 
-def document_terms(text: str) -> list[str]:
-    """Index terms of a text: word stems, plus a skeleton ``~key`` for each longer word.
+def _name_key(word: str) -> str:
+    """``~skeleton`` of a word long enough for its skeleton to mean something, else ""."""
+    key = skeleton(word) if len(word) >= 4 and word.lower() not in _STOPWORDS else ""
+    return "~" + key if len(key) >= 3 else ""
+
+
+def search_terms(text: str) -> list[str]:
+    """BM25 and coverage terms of a text (passage or question): word stems, plus a skeleton
+    ``~key`` for each longer word.
 
     Skeletons let names and international words ("Kremlin"/"Кремля", "corridor"/"коридоре")
-    meet across scripts; they are only ever compared with a question's skeletons.
+    meet across scripts.
     """
     terms = stem_tokens(text, drop_stopwords=True)
-    for match in WORD.finditer(text):
-        word = match.group()
-        if len(word) >= 4 and word.lower() not in _STOPWORDS:
-            key = skeleton(word)
-            if len(key) >= 3:
-                terms.append("~" + key)
+    terms += [key for match in WORD.finditer(text) if (key := _name_key(match.group()))]
     return terms
 
 
@@ -200,22 +201,9 @@ def question_words(text: str) -> list[tuple[str, str]]:
         word = match.group()
         if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
-        key = skeleton(word) if len(word) >= 4 else ""
         stem = _stemmer(_language_of_word(word)).stemWord(word)
-        out.append((stem, "~" + key if len(key) >= 3 else ""))
+        out.append((stem, _name_key(word)))
     return out
-
-
-def question_terms(text: str) -> list[str]:
-    """Search terms of a question: stems, plus skeletons of its words (names may be lower-case)."""
-    terms = stem_tokens(text, drop_stopwords=True)
-    for match in WORD.finditer(text):
-        word = match.group()
-        if len(word) >= 4 and word.lower() not in _STOPWORDS:
-            key = skeleton(word)
-            if len(key) >= 3:
-                terms.append("~" + key)
-    return terms
 
 
 _ASKS_ABOUT_SOURCES = re.compile(
