@@ -41,6 +41,9 @@ __all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "ra
 ABSTAIN_BELOW = 0.30
 MIN_SAME_LANGUAGE_COVERAGE = 0.35
 MIN_PREFIX = 5
+# The article is what is asked about; its sources back it through the footnote chain. A
+# source sentence is quoted first only when it answers clearly better than the article.
+SOURCE_PENALTY = 0.05
 HEADING_WORDS = 12
 _CLOSERS = (".", "!", "?", "…", ";", ":", ")", "»", "”", '"', "]")
 SAME_LANGUAGE_COSINE = 0.5
@@ -170,6 +173,8 @@ def rank_sentences(
             score = cosine + LEXICAL_WEIGHT * coverage
             if q_numbers and q_numbers & numbers(text):
                 score += NUMBER_WEIGHT
+            if record.kind == "source":
+                score -= SOURCE_PENALTY
             same = text_language == language
             out.append(
                 Candidate(sentence, hit.row, start, end, score, hit.score, coverage, same, cosine)
