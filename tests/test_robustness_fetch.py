@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 import rag.sources
+from helpers.transport import RecordingTransport
 from rag.errors import FetchError
 from rag.models import Footnote
 from rag.settings import Settings
@@ -121,19 +122,9 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
     return fake
 
 
-class Recording(httpx.HTTPTransport):
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return super().handle_request(request)
-
-
 @pytest.fixture
-def transport() -> Recording:
-    return Recording()
+def transport() -> RecordingTransport:
+    return RecordingTransport()
 
 
 def _settings(tmp_path: Path, *, loopback: bool) -> Settings:
@@ -150,7 +141,7 @@ def _refusal(url: str, settings: Settings, transport: httpx.BaseTransport) -> st
 
 
 def test_a_name_resolving_to_loopback_is_refused_without_the_allowance(
-    dns: FakeDNS, transport: Recording, port: int, tmp_path: Path
+    dns: FakeDNS, transport: RecordingTransport, port: int, tmp_path: Path
 ) -> None:
     reason = _refusal(
         f"http://harbor.test:{port}/page", _settings(tmp_path, loopback=False), transport
@@ -160,7 +151,7 @@ def test_a_name_resolving_to_loopback_is_refused_without_the_allowance(
 
 
 def test_a_name_resolving_to_loopback_is_fetched_with_the_allowance(
-    dns: FakeDNS, transport: Recording, port: int, tmp_path: Path
+    dns: FakeDNS, transport: RecordingTransport, port: int, tmp_path: Path
 ) -> None:
     page = fetch_page(
         f"http://harbor.test:{port}/page", _settings(tmp_path, loopback=True), transport=transport
@@ -172,7 +163,7 @@ def test_a_name_resolving_to_loopback_is_fetched_with_the_allowance(
 
 
 def test_dns_rebinding_cannot_swap_the_address_after_the_check(
-    dns: FakeDNS, transport: Recording, port: int, tmp_path: Path
+    dns: FakeDNS, transport: RecordingTransport, port: int, tmp_path: Path
 ) -> None:
     """The name is resolved once per hop; the connection goes to that checked answer."""
     page = fetch_page(
@@ -199,7 +190,12 @@ def test_dns_rebinding_cannot_swap_the_address_after_the_check(
 )
 @pytest.mark.parametrize("loopback", [False, True], ids=["allowance-off", "allowance-on"])
 def test_names_with_any_inner_address_are_refused_either_way(
-    dns: FakeDNS, transport: Recording, tmp_path: Path, host: str, expected: str, loopback: bool
+    dns: FakeDNS,
+    transport: RecordingTransport,
+    tmp_path: Path,
+    host: str,
+    expected: str,
+    loopback: bool,
 ) -> None:
     reason = _refusal(f"http://{host}/x", _settings(tmp_path, loopback=loopback), transport)
     assert reason.endswith(expected)
@@ -220,7 +216,7 @@ def test_names_with_any_inner_address_are_refused_either_way(
     ],
 )
 def test_other_spellings_of_loopback_are_refused_without_the_allowance(
-    dns: FakeDNS, transport: Recording, port: int, tmp_path: Path, host: str
+    dns: FakeDNS, transport: RecordingTransport, port: int, tmp_path: Path, host: str
 ) -> None:
     reason = _refusal(f"http://{host}:{port}/page", _settings(tmp_path, loopback=False), transport)
     assert reason.startswith("refused: ") and "loopback" in reason
@@ -228,7 +224,7 @@ def test_other_spellings_of_loopback_are_refused_without_the_allowance(
 
 
 def test_userinfo_cannot_hide_the_real_host(
-    dns: FakeDNS, transport: Recording, port: int, tmp_path: Path
+    dns: FakeDNS, transport: RecordingTransport, port: int, tmp_path: Path
 ) -> None:
     url = f"http://127.0.0.1:{port}@intranet.test/admin"  # the host is intranet.test
     reason = _refusal(url, _settings(tmp_path, loopback=True), transport)
@@ -245,7 +241,12 @@ def test_userinfo_cannot_hide_the_real_host(
     ],
 )
 def test_redirects_to_inner_names_or_other_schemes_are_refused(
-    dns: FakeDNS, transport: Recording, port: int, tmp_path: Path, route: str, expected: str
+    dns: FakeDNS,
+    transport: RecordingTransport,
+    port: int,
+    tmp_path: Path,
+    route: str,
+    expected: str,
 ) -> None:
     reason = _refusal(
         f"http://127.0.0.1:{port}{route}", _settings(tmp_path, loopback=True), transport
@@ -284,7 +285,7 @@ def test_a_public_page_redirecting_inwards_is_refused_without_the_allowance(
 
 @pytest.mark.parametrize("route", ["/to-javascript", "/to-data", "/to-mailto"])
 def test_a_redirect_to_an_opaque_uri_is_a_fetch_error(
-    transport: Recording, port: int, tmp_path: Path, route: str
+    transport: RecordingTransport, port: int, tmp_path: Path, route: str
 ) -> None:
     reason = _refusal(
         f"http://127.0.0.1:{port}{route}", _settings(tmp_path, loopback=True), transport

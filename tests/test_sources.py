@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers.transport import RecordingTransport
 from rag.errors import FetchError
 from rag.models import Footnote
 from rag.settings import Settings
@@ -113,18 +114,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         pass
-
-
-class RecordingTransport(httpx.HTTPTransport):
-    """A real transport that remembers every request it was asked to send."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return super().handle_request(request)
 
 
 @pytest.fixture(scope="module")
