@@ -9,6 +9,7 @@ chain claim -> footnote -> source passage.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,7 @@ class Candidate:
     coverage: float  # share of the question's content words found in the sentence
     same_language: bool  # question and sentence are in the same language
     cosine: float  # best cosine of the sentence or one of its clause windows
+    support: float = 0.0  # the score without translated words: what abstention looks at
 
 
 def passage_of(store: IndexStore, row: int, score: float) -> Passage:
@@ -124,6 +126,26 @@ def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
     return any(t.startswith(head) and (t.startswith(stem) or stem.startswith(t)) for t in terms)
 
 
+def _translated_share(
+    words: list[tuple[str, str]],
+    weights: list[float],
+    alternatives: list[frozenset[str]],
+    terms: frozenset[str],
+) -> float:
+    """The IDF-weighted share of the question's words found only through a translation."""
+    total = sum(weights)
+    if not total:
+        return 0.0
+    found = sum(
+        w
+        for (stem, key), w, alts in zip(words, weights, alternatives, strict=True)
+        if alts
+        and not alts.isdisjoint(terms)
+        and not (stem in terms or key in terms or _shares_prefix(stem, terms))
+    )
+    return found / total
+
+
 def _sentences_of(store: IndexStore, passage: int) -> list[tuple[int, list[int]]]:
     """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
     passage's rows, then the clause windows, each inside one of them."""
@@ -142,7 +164,11 @@ def _sentences_of(store: IndexStore, passage: int) -> list[tuple[int, list[int]]
 
 
 def rank_sentences(
-    store: IndexStore, question: str, query_vector: np.ndarray, hits: list[Hit]
+    store: IndexStore,
+    question: str,
+    query_vector: np.ndarray,
+    hits: list[Hit],
+    translations: Sequence[frozenset[str]] = (),
 ) -> list[Candidate]:
     """Every sentence of the retrieved passages, best first.
 
@@ -153,6 +179,8 @@ def rank_sentences(
     """
     words = question_words(question)
     weights = _word_weights(store, words)
+    alternatives = list(translations)[: len(words)]
+    alternatives += [frozenset()] * (len(words) - len(alternatives))
     q_numbers = numbers(question)
     entries_allowed = asks_about_sources(question)
     language = detect_language(question)
@@ -170,14 +198,20 @@ def rank_sentences(
             text = text_of_doc[start:end]
             terms, text_language = store.unit_features(sentence)
             coverage = _coverage(words, weights, terms)
-            score = cosine + LEXICAL_WEIGHT * coverage
+            support = cosine + LEXICAL_WEIGHT * coverage
             if q_numbers and q_numbers & numbers(text):
-                score += NUMBER_WEIGHT
+                support += NUMBER_WEIGHT
+            # Translated words help choose among sentences, never decide whether to answer:
+            # a topic word found in translation is not the thing asked about.
+            translated = _translated_share(words, weights, alternatives, terms)
+            score = support + LEXICAL_WEIGHT * translated
             if record.kind == "source":
                 score -= SOURCE_PENALTY
             same = text_language == language
             out.append(
-                Candidate(sentence, hit.row, start, end, score, hit.score, coverage, same, cosine)
+                Candidate(
+                    sentence, hit.row, start, end, score, hit.score, coverage, same, cosine, support
+                )
             )
     out.sort(key=lambda c: c.score, reverse=True)
     return out
@@ -206,7 +240,7 @@ class ExtractiveAnswerer:
             return (
                 cand.coverage >= MIN_SAME_LANGUAGE_COVERAGE or cand.cosine >= SAME_LANGUAGE_COSINE
             )
-        return cand.score >= ABSTAIN_BELOW
+        return cand.support >= ABSTAIN_BELOW
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         """The sentences to quote: the best one and close runners-up, within a size budget."""
@@ -225,9 +259,20 @@ class ExtractiveAnswerer:
             used += size
         return chosen
 
-    def answer(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> Answer:
-        """Quote the best supported sentences, or abstain in the question's language."""
-        chosen = self.select(rank_sentences(self.store, question, query_vector, hits))
+    def answer(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        hits: list[Hit],
+        translations: Sequence[frozenset[str]] = (),
+    ) -> Answer:
+        """Quote the best supported sentences, or abstain in the question's language.
+
+        ``translations``: for each content word of the question, the stems of corpus words
+        that stand for it in the other script (see :mod:`rag.lexicon`).
+        """
+        candidates = rank_sentences(self.store, question, query_vector, hits, translations)
+        chosen = self.select(candidates)
         if not chosen:
             return Answer(text=not_covered_message(detect_language(question)), abstained=True)
         citations: list[Citation] = []

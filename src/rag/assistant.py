@@ -13,6 +13,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.retrieval import Hit, hybrid_search
 from rag.settings import Settings
 from rag.store import IndexStore
-from rag.text import detect_language
+from rag.text import content_words, detect_language
 
 if TYPE_CHECKING:
     from rag.sources import FetchReport
@@ -38,6 +39,18 @@ log = logging.getLogger(__name__)
 # How often (seconds) a query looks at docs/ for changes; looking costs a directory walk.
 FRESHNESS_INTERVAL = 2.0
 MIN_ANSWER_PASSAGES = 8
+MAX_LOOKED_UP_WORDS = 24  # a question's words looked up in the lexicon (a long one: the first)
+
+
+@dataclass(frozen=True)
+class Search:
+    """What one question found: the index searched, the question's vector, the passages,
+    and the translations of its words (see :mod:`rag.lexicon`)."""
+
+    store: IndexStore
+    vector: np.ndarray
+    hits: list[Hit]
+    translations: list[frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -241,16 +254,21 @@ class Assistant:
             raise InvalidQuestionError(f"k must be a whole number from 1 to 100, not {k!r}")
         return k
 
-    def _search(self, question: str, k: int) -> tuple[IndexStore, np.ndarray, list[Hit]]:
+    def _search(self, question: str, k: int) -> Search:
         store = self.store()
-        vector = self.embedder.encode([question])[0]
-        return store, vector, hybrid_search(store, vector, question, k)
+        # The question and its words in one call: the words are looked up in the corpus
+        # lexicon for their translations (rag.lexicon).
+        words = content_words(question)[:MAX_LOOKED_UP_WORDS]
+        vectors = self.embedder.encode([question, *words])
+        translations = store.lexicon.translations(words, vectors[1:])
+        hits = hybrid_search(store, vectors[0], question, k)
+        return Search(store, vectors[0], hits, translations)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages that best match ``question``, best first."""
         text = clean_question(question, self.settings.max_question_chars)
-        store, _, hits = self._search(text, self._top_k(k, self.settings.top_k))
-        return [passage_of(store, hit.row, hit.score) for hit in hits]
+        found = self._search(text, self._top_k(k, self.settings.top_k))
+        return [passage_of(found.store, hit.row, hit.score) for hit in found.hits]
 
     def query(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
         """Answer ``question`` with verified citations (see :class:`rag.Answer`)."""
@@ -267,22 +285,23 @@ class Assistant:
         """Yield the answer's text as it comes, then the final, verified :class:`Answer`."""
         text = clean_question(question, self.settings.max_question_chars)
         k = self._top_k(k, self.settings.top_k)
-        store, vector, hits = self._search(text, max(k, MIN_ANSWER_PASSAGES))
-        extractive = ExtractiveAnswerer(store)
+        found = self._search(text, max(k, MIN_ANSWER_PASSAGES))
+        extractive = ExtractiveAnswerer(found.store)
+        quote = partial(extractive.answer, text, found.vector, found.hits, found.translations)
         use_llm = (mode or ("llm" if self.settings.llm != "none" else "extractive")) == "llm"
         if not use_llm or self.settings.llm == "none":
-            answer = extractive.answer(text, vector, hits)
+            answer = quote()
             yield answer.text
             yield answer
             return
-        passages = [passage_of(store, hit.row, hit.score) for hit in hits[:k]]
+        passages = [passage_of(found.store, hit.row, hit.score) for hit in found.hits[:k]]
         try:
             yield from self._llm_backend().stream(text, passages)
         except LLMError as err:
             from rag.llm import llm_failure_note
 
             log.warning("%s; falling back to the extractive answer", err)
-            fallback = extractive.answer(text, vector, hits)
+            fallback = quote()
             note = llm_failure_note(err, detect_language(text))
             yield Answer(
                 text=fallback.text,

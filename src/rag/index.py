@@ -35,6 +35,7 @@ from rag.chunking import Chunk, chunk_documents
 from rag.documents import Document, candidate_files, load_documents
 from rag.embeddings import Embedder, EmbeddingCache
 from rag.errors import ConfigError, DocumentError, IndexBusyError
+from rag.lexicon import Lexicon, lexicon_words
 from rag.models import IndexStats
 from rag.settings import Settings
 from rag.store import IndexStore, write_store
@@ -44,7 +45,7 @@ __all__ = ["FORMAT_VERSION", "IndexStatus", "build_index", "index_status", "load
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 Progress = Callable[[str, int, int], None]
 
 
@@ -237,8 +238,11 @@ def _build(
     cache = EmbeddingCache(index_dir / "embeddings.sqlite")
     try:
         sentence_vectors, fresh = _embed_all(cache, embedder, sentence_texts, progress)
+        words = lexicon_words(sentence_texts)
+        word_vectors, _ = _embed_all(cache, embedder, words, None)
     finally:
         cache.close()
+    lexicon = Lexicon.build(words, word_vectors)
     chunk_vectors = _passage_vectors(sentence_vectors, chunks)
 
     footnotes = [f for d in docs for f in d.footnotes]
@@ -262,6 +266,7 @@ def _build(
     build_dir = index_dir / "builds" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     try:
         write_store(build_dir, docs, chunks, texts, chunk_vectors, sentence_rows, sentence_vectors)
+        lexicon.save(build_dir)
         # The manifest goes last: a build directory without one is never used.
         (build_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         _swap_in(index_dir, build_dir)

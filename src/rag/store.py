@@ -19,6 +19,7 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexError_
+from rag.lexicon import Lexicon
 from rag.models import Footnote
 from rag.text import detect_language, search_terms
 
@@ -206,6 +207,7 @@ class IndexStore:
     sentence_rows: np.ndarray
     sentence_vectors: np.ndarray
     doc_sentences: dict[str, np.ndarray]
+    lexicon: Lexicon
 
     _unit_cache: dict[int, tuple[frozenset[str], str]] = field(default_factory=dict, repr=False)
 
@@ -306,6 +308,7 @@ class IndexStore:
         return cls(
             path=path,
             doc_sentences=doc_sentences,
+            lexicon=Lexicon.load(path, manifest["dim"]),
             manifest=manifest,
             docs=docs,
             passages=passages,

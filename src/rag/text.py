@@ -17,6 +17,7 @@ __all__ = [
     "WORD",
     "asks_about_sources",
     "content_stems",
+    "content_words",
     "detect_language",
     "is_cyrillic",
     "not_covered_message",
@@ -194,16 +195,18 @@ def search_terms(text: str) -> list[str]:
     return terms
 
 
+def content_words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` that carry meaning (no stopwords, no single letters)."""
+    return [
+        w
+        for w in (m.group() for m in WORD.finditer(text.lower()))
+        if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())
+    ]
+
+
 def question_words(text: str) -> list[tuple[str, str]]:
     """The question's content words as (stem, ``~skeleton``) pairs, one pair a word."""
-    out = []
-    for match in WORD.finditer(text.lower()):
-        word = match.group()
-        if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        stem = _stemmer(_language_of_word(word)).stemWord(word)
-        out.append((stem, _name_key(word)))
-    return out
+    return [(_stemmer(_language_of_word(w)).stemWord(w), _name_key(w)) for w in content_words(text)]
 
 
 _ASKS_ABOUT_SOURCES = re.compile(

@@ -1,0 +1,42 @@
+"""The corpus lexicon finds translations in the other script, and only close ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.lexicon import Lexicon, lexicon_words
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_lexicon_words_are_content_words_of_four_letters_or_more() -> None:
+    words = lexicon_words(["Путин направил пожелания здоровья и успехов в 2025 году."])
+    assert "пожелания" in words and "здоровья" in words
+    assert "и" not in words and "2025" not in words
+
+
+def test_translations_cross_scripts_and_need_a_close_match() -> None:
+    lexicon = Lexicon.build(
+        ["пожелания", "желания", "wishes", "погода"],
+        np.vstack([_unit(1, 0.1, 0), _unit(1, 0.2, 0), _unit(1, 0, 0), _unit(0, 0, 1)]),
+    )
+    [wish, weather] = lexicon.translations(
+        ["wish", "weather"], np.vstack([_unit(1, 0, 0), _unit(0, 1, 0)])
+    )
+    assert "wish" not in " ".join(wish)  # a Latin neighbour ("wishes") is not a translation
+    assert wish and all(stem.startswith(("пожелан", "желан")) for stem in wish)
+    assert weather == frozenset()  # nothing close enough
+
+
+def test_lexicon_round_trips_and_refuses_mismatched_files(tmp_path: Path) -> None:
+    lexicon = Lexicon.build(["слово", "word"], np.vstack([_unit(1, 0), _unit(0, 1)]))
+    lexicon.save(tmp_path)
+    assert Lexicon.load(tmp_path, 2).words == ["слово", "word"]
+    with pytest.raises(ValueError):
+        Lexicon.load(tmp_path, 3)
