@@ -72,6 +72,7 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
     """Answer latency over a 100k-passage store with random vectors (the sizes are real)."""
     import bm25s
 
+    from rag.lexicon import MAX_WORDS, Lexicon
     from rag.store import DocRecord, IndexStore, PassageRecord, vector_index
 
     rng = np.random.default_rng(0)
@@ -101,6 +102,11 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
     bm25 = bm25s.BM25()
     bm25.index([text[p.start : p.end].split()[:12] for p in passages], show_progress=False)
     doc = DocRecord("synthetic", "synthetic", "synthetic.txt", text, {}, None)
+    # A full-size lexicon (its cap), half Cyrillic: the cost of looking question words up.
+    lexicon_words = [f"слово{i}" if i % 2 else f"word{i}" for i in range(MAX_WORDS)]
+    lexicon_vectors = rng.standard_normal((MAX_WORDS, embedder.dim)).astype(np.float32)
+    lexicon_vectors /= np.linalg.norm(lexicon_vectors, axis=1, keepdims=True)
+    lexicon = Lexicon.build(lexicon_words, lexicon_vectors)
     store = IndexStore(
         Path("."),
         {"dim": embedder.dim},
@@ -111,6 +117,7 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
         rows,
         vectors,
         {"synthetic": np.arange(n * per)},
+        lexicon,
     )
     assistant = Assistant(Settings(embed_model="use-multilingual"), embedder=embedder)
     assistant._store, assistant._checked_at = store, float("inf")  # serve this store as is

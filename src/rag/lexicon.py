@@ -63,17 +63,25 @@ class Lexicon:
         """For each word, the stems of corpus words in the other script that are close
         enough to stand for it. Within one script, stems already meet; a near neighbour
         there is a related word, not the same one."""
-        if not self.words or not len(word_vectors):
-            return [frozenset() for _ in range(len(word_vectors))]
-        sims = word_vectors @ self.vectors.T
-        out = []
-        for word, row in zip(words, sims, strict=True):
-            cyrillic = is_cyrillic(word)
-            best = np.argsort(-row)[: PER_WORD * 2]
-            found = [
-                self.stems[i]
-                for i in best
-                if row[i] >= MIN_SIMILARITY and is_cyrillic(self.words[i]) != cyrillic
-            ]
-            out.append(frozenset(found[:PER_WORD]))
+        out = [frozenset[str]() for _ in words]
+        for cyrillic in (False, True):
+            asking = [i for i, w in enumerate(words) if is_cyrillic(w) == cyrillic]
+            other, matrix = self._by_script[not cyrillic]
+            if not asking or not len(other):
+                continue
+            sims = word_vectors[asking] @ matrix.T
+            top = min(PER_WORD, len(other))
+            for i, row in zip(asking, sims, strict=True):
+                best = np.argpartition(-row, top - 1)[:top]
+                out[i] = frozenset(self.stems[other[j]] for j in best if row[j] >= MIN_SIMILARITY)
         return out
+
+    def __post_init__(self) -> None:
+        # Rows and vectors per script, split once: a question word is compared with the
+        # other script's words only, without copying the matrix on every question.
+        mask = np.array([is_cyrillic(w) for w in self.words], dtype=bool)
+        by_script = {}
+        for cyrillic in (False, True):
+            rows = np.flatnonzero(mask == cyrillic)
+            by_script[cyrillic] = (rows, np.ascontiguousarray(self.vectors[rows]))
+        object.__setattr__(self, "_by_script", by_script)
