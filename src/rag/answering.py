@@ -41,23 +41,24 @@ __all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "ra
 #   unanswerable ones 0.27-0.42, so this rule abstains only when nothing is close at all.
 ABSTAIN_BELOW = 0.30
 MIN_SAME_LANGUAGE_COVERAGE = 0.35
-MIN_PREFIX = 5
+SAME_LANGUAGE_COSINE = 0.5
+
+# Score = best cosine + LEXICAL_WEIGHT x IDF-weighted share of the question's words found
+# (+ NUMBER_WEIGHT when a number of the question appears).
+LEXICAL_WEIGHT = 0.5
+NUMBER_WEIGHT = 0.05
+MIN_PREFIX = 5  # stems sharing this long a prefix count as the same word (supplies/supplier)
 # The article is what is asked about; its sources back it through the footnote chain. A
 # source sentence is quoted first only when it answers clearly better than the article.
 SOURCE_PENALTY = 0.05
-HEADING_WORDS = 12
-_CLOSERS = (".", "!", "?", "…", ";", ":", ")", "»", "”", '"', "]")
-SAME_LANGUAGE_COSINE = 0.5
-# A further sentence is quoted only if it scores nearly as well as the best one.
+
+# What is quoted: the best sentence, and one more only if it scores nearly as well.
 KEEP_WITHIN = 0.08
 MAX_SENTENCES = 2
 MAX_CITED_CHARS = 500
-LEXICAL_WEIGHT = 0.5
-NUMBER_WEIGHT = 0.05
-# An entry of the footnote list (author, title, publisher, URL) is metadata about a claim,
-# not the claim. Its title often paraphrases the question, in the question's language, so
-# it would outrank the body sentence that answers. Entries are quoted only when the question
-# asks about sources themselves ("which outlet reported…", «какой источник…»).
+# A short line without closing punctuation is a heading: it names a topic, answers nothing.
+HEADING_WORDS = 12
+_CLOSERS = (".", "!", "?", "…", ";", ":", ")", "»", "”", '"', "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,9 @@ def rank_sentences(
     alternatives = list(translations)[: len(words)]
     alternatives += [frozenset()] * (len(words) - len(alternatives))
     q_numbers = numbers(question)
+    # An entry of the footnote list (author, title, publisher, URL) is metadata about a
+    # claim, not the claim; its title often paraphrases the question and would outrank the
+    # sentence that answers. Entries are quoted only for questions about sources.
     entries_allowed = asks_about_sources(question)
     language = detect_language(question)
     out = []
