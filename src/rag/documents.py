@@ -22,6 +22,7 @@ from rag.footnotes import (
     Marker,
     Scope,
     find_markers,
+    labels_in,
     parse_entry,
     scopes_of_paragraph,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "SUFFIXES",
     "Document",
     "candidate_files",
+    "front_matter",
     "load_documents",
     "parse_document",
     "read_text_file",
@@ -93,11 +95,7 @@ class Document:
         """Labels whose scope intersects ``text[start:end]``, in order of first appearance."""
         if self.source_label is not None:
             return [self.source_label]
-        labels: list[str] = []
-        for scope in self.scopes:
-            if scope.start < end and start < scope.end and scope.label not in labels:
-                labels.append(scope.label)
-        return labels
+        return labels_in(self.scopes, start, end)
 
 
 def read_text_file(path: Path) -> str:
@@ -158,7 +156,7 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
         pos += len(line)
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], int]:
+def front_matter(text: str) -> tuple[dict[str, str], int]:
     """``key: value`` lines between leading ``---`` fences, and where the body starts."""
     if not text.startswith("---"):
         return {}, 0
@@ -191,7 +189,7 @@ def _guess_title(text: str, lines: list[tuple[int, int]], fallback: str) -> str:
 
 def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Document:
     """Find paragraphs, boilerplate, the footnote list and the markers' scopes in ``text``."""
-    meta, body_start = _front_matter(text)
+    meta, body_start = front_matter(text)
     lines = [(s, e) for s, e in _lines(text) if s >= body_start]
     title = meta.get("title") or title or _guess_title(text, lines, Path(path).stem)
     source_label = meta.get("label")

@@ -7,7 +7,6 @@ Each line: ``{"id", "lang", "question", "answerable", "evidence": [str], "footno
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Iterable
@@ -18,10 +17,9 @@ from typing import Any
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.models import Answer
+from rag.verification import markers_consistent
 
 __all__ = ["EvalItem", "EvalReport", "evaluate", "load_eval_set", "marker_errors"]
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -95,9 +93,7 @@ def load_eval_set(path: Path) -> list[EvalItem]:
 
 def marker_errors(answer: Answer) -> int:
     """1 if the markers in the text and the citations' markers differ, else 0."""
-    in_text = [int(m) for m in _MARKER.findall(answer.text)]
-    cited = [c.marker for c in answer.citations]
-    return int(sorted(set(in_text)) != sorted(cited) or len(set(cited)) != len(cited))
+    return int(not markers_consistent(answer))
 
 
 def _percentile(values: list[float], q: float) -> float:

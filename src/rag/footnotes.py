@@ -14,6 +14,7 @@ of its paragraph. Markers written back to back (``[1][2]``) share one scope.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -27,6 +28,7 @@ __all__ = [
     "Marker",
     "Scope",
     "find_markers",
+    "labels_in",
     "parse_entry",
     "scopes_of_paragraph",
 ]
@@ -130,6 +132,15 @@ def host_of(url: str) -> str:
     """The host name of a URL, without a leading ``www.`` ("" when there is none)."""
     host = urlparse(url).hostname or ""
     return host.removeprefix("www.")
+
+
+def labels_in(scopes: Iterable[Scope], start: int, end: int) -> list[str]:
+    """Labels of the scopes that intersect ``[start, end)``, in order of first appearance."""
+    labels: list[str] = []
+    for scope in scopes:
+        if scope.start < end and start < scope.end and scope.label not in labels:
+            labels.append(scope.label)
+    return labels
 
 
 def find_markers(text: str, start: int, end: int) -> list[Marker]:

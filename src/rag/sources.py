@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 import httpx
 import trafilatura
 
+from rag.documents import front_matter
 from rag.errors import FetchError
 from rag.models import Footnote
 from rag.settings import Settings
@@ -133,12 +134,13 @@ def _fetch_one(
 
 
 def _saved_by_hand(path: Path) -> bool:
-    """A file we did not write: no ``fetched:`` line in its front matter."""
+    """A file we did not write: no ``fetched:`` key in its front matter."""
     try:
         head = path.read_text("utf-8", errors="replace")[:2000]
     except OSError:
         return False
-    return not (head.startswith("---") and "\nfetched:" in head)
+    meta, _ = front_matter(head)
+    return "fetched" not in meta
 
 
 def fetch_page(

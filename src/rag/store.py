@@ -19,6 +19,7 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexError_
+from rag.footnotes import Scope, labels_in
 from rag.lexicon import Lexicon
 from rag.models import Footnote
 from rag.text import detect_language, search_terms
@@ -55,17 +56,13 @@ class DocRecord:
     text: str
     footnotes: dict[str, Footnote]
     source_label: str | None
-    scopes: tuple[tuple[str, int, int], ...] = ()
+    scopes: tuple[Scope, ...] = ()  # footnote scopes and footnote-list entries
 
     def labels_in(self, start: int, end: int) -> list[str]:
         """Labels whose scope (or footnote entry) intersects ``text[start:end]``."""
         if self.source_label is not None:
             return [self.source_label]
-        labels: list[str] = []
-        for label, s, e in self.scopes:
-            if s < end and start < e and label not in labels:
-                labels.append(label)
-        return labels
+        return labels_in(self.scopes, start, end)
 
     def footnote(self, label: str) -> Footnote:
         """The footnote ``label`` (a bare one when the list has no entry for it)."""
@@ -293,7 +290,7 @@ class IndexStore:
         docs = {}
         for rec in json.loads((path / "docs.json").read_text("utf-8")):
             notes = {f["label"]: Footnote(**f) for f in rec.pop("footnotes")}
-            scopes = tuple((label, s, e) for label, s, e in rec.pop("scopes"))
+            scopes = tuple(Scope(label, s, e) for label, s, e in rec.pop("scopes"))
             docs[rec["doc_id"]] = DocRecord(footnotes=notes, scopes=scopes, **rec)
         faiss_index = vector_store.client
         if hasattr(faiss_index, "hnsw"):
