@@ -56,9 +56,6 @@ SOURCE_PENALTY = 0.05
 KEEP_WITHIN = 0.08
 MAX_SENTENCES = 2
 MAX_CITED_CHARS = 500
-# A short line without closing punctuation is a heading: it names a topic, answers nothing.
-HEADING_WORDS = 12
-_CLOSERS = (".", "!", "?", "…", ";", ":", ")", "»", "”", '"', "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,17 +190,16 @@ def rank_sentences(
         record = store.passages[hit.row]
         if record.kind == "footnote" and not entries_allowed:
             continue
-        text_of_doc = store.docs[record.doc_id].text
         for sentence, units in _sentences_of(store, hit.row):
-            if _is_heading(store.unit_text(sentence)):
+            features = store.unit_features(sentence)
+            if features.heading:
                 continue  # a title names a topic; it answers nothing
             cosine = float(np.max(store.sentence_vectors[units] @ query_vector))
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
-            text = text_of_doc[start:end]
-            terms, text_language = store.unit_features(sentence)
+            terms = features.terms
             coverage = _coverage(words, weights, terms)
             support = cosine + LEXICAL_WEIGHT * coverage
-            if q_numbers and q_numbers & numbers(text):
+            if q_numbers & features.numbers:
                 support += NUMBER_WEIGHT
             # Translated words help choose among sentences, never decide whether to answer:
             # a topic word found in translation is not the thing asked about.
@@ -211,7 +207,7 @@ def rank_sentences(
             score = support + LEXICAL_WEIGHT * translated
             if record.kind == "source":
                 score -= SOURCE_PENALTY
-            same = text_language == language
+            same = features.language == language
             out.append(
                 Candidate(
                     sentence, hit.row, start, end, score, hit.score, coverage, same, cosine, support
@@ -219,12 +215,6 @@ def rank_sentences(
             )
     out.sort(key=lambda c: c.score, reverse=True)
     return out
-
-
-def _is_heading(text: str) -> bool:
-    """A short line without closing punctuation: "Pasta recipes", "Анализ", a byline."""
-    words = strip_markers(text).split()
-    return len(words) < HEADING_WORDS and not text.rstrip().endswith(_CLOSERS)
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:

@@ -22,7 +22,7 @@ from rag.errors import IndexError_
 from rag.footnotes import Scope, labels_in
 from rag.lexicon import Lexicon
 from rag.models import Footnote
-from rag.text import detect_language, search_terms
+from rag.text import detect_language, is_heading, numbers, search_terms
 
 __all__ = ["FLAT_LIMIT", "DocRecord", "IndexStore", "PassageRecord", "vector_index", "write_store"]
 
@@ -67,6 +67,17 @@ class DocRecord:
     def footnote(self, label: str) -> Footnote:
         """The footnote ``label`` (a bare one when the list has no entry for it)."""
         return self.footnotes.get(label) or Footnote(label=label)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFeatures:
+    """A sentence's (or clause window's) search terms, language, numbers, and whether it is
+    a heading."""
+
+    terms: frozenset[str]
+    language: str
+    numbers: set[str]
+    heading: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,19 +217,24 @@ class IndexStore:
     doc_sentences: dict[str, np.ndarray]
     lexicon: Lexicon
 
-    _unit_cache: dict[int, tuple[frozenset[str], str]] = field(default_factory=dict, repr=False)
+    _unit_cache: dict[int, UnitFeatures] = field(default_factory=dict, repr=False)
 
     def unit_text(self, row: int) -> str:
         """The verbatim text of a sentence (or clause window) row."""
         passage, start, end = self.sentence_rows[row]
         return self.docs[self.passages[int(passage)].doc_id].text[int(start) : int(end)]
 
-    def unit_features(self, row: int) -> tuple[frozenset[str], str]:
-        """The index terms and the language of a row's text, computed once per row."""
+    def unit_features(self, row: int) -> UnitFeatures:
+        """What the answerer needs of a row's text, computed once per row, not per question."""
         found = self._unit_cache.get(row)
         if found is None:
             text = self.unit_text(row)
-            found = (frozenset(search_terms(text)), detect_language(text))
+            found = UnitFeatures(
+                frozenset(search_terms(text)),
+                detect_language(text),
+                numbers(text),
+                is_heading(text),
+            )
             self._unit_cache[row] = found  # a benign race: both threads compute the same
         return found
 

@@ -20,6 +20,7 @@ __all__ = [
     "content_words",
     "detect_language",
     "is_cyrillic",
+    "is_heading",
     "not_covered_message",
     "numbers",
     "question_words",
@@ -221,6 +222,16 @@ _ASKS_ABOUT_SOURCES = re.compile(
 def asks_about_sources(question: str) -> bool:
     """Whether a question is about the sources themselves ("which outlet reported…")."""
     return bool(_ASKS_ABOUT_SOURCES.search(question))
+
+
+# A short line without closing punctuation is a heading: "Pasta recipes", "Анализ", a byline.
+HEADING_WORDS = 12
+_CLOSERS = (".", "!", "?", "…", ";", ":", ")", "»", "”", '"', "]")
+
+
+def is_heading(text: str) -> bool:
+    """Whether ``text`` reads as a title (it names a topic, it answers nothing)."""
+    return len(strip_markers(text).split()) < HEADING_WORDS and not text.rstrip().endswith(_CLOSERS)
 
 
 def is_cyrillic(text: str) -> bool:
