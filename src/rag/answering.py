@@ -52,8 +52,15 @@ MIN_PREFIX = 5  # stems sharing this long a prefix count as the same word (suppl
 # source sentence is quoted first only when it answers clearly better than the article.
 SOURCE_PENALTY = 0.05
 
-# What is quoted: the best sentence, and one more only if it scores nearly as well.
+# What is quoted: the best sentence, and one more if it scores nearly as well (KEEP_WITHIN),
+# or if it follows on from the quote in its paragraph (within NEAR_CHARS) with a word of the
+# question the quote lacks and scores within CONTINUE_WITHIN: the encoder ranks the sentence
+# that introduces a topic above the one that completes it. A sentence whose cosine with a
+# quoted one reaches PARAPHRASE says the same again (the text repeats itself) and is skipped.
 KEEP_WITHIN = 0.08
+CONTINUE_WITHIN = 0.3
+NEAR_CHARS = 400
+PARAPHRASE = 0.7
 MAX_SENTENCES = 2
 MAX_CITED_CHARS = 500
 
@@ -72,6 +79,7 @@ class Candidate:
     same_language: bool  # question and sentence are in the same language
     cosine: float  # best cosine of the sentence or one of its clause windows
     support: float = 0.0  # the score without translated words: what abstention looks at
+    words: frozenset[int] = frozenset()  # the question's words it holds (by index)
 
 
 def passage_of(store: IndexStore, row: int, score: float) -> Passage:
@@ -103,19 +111,6 @@ def _word_weights(store: IndexStore, words: list[tuple[str, str]]) -> list[float
     return weights
 
 
-def _coverage(words: list[tuple[str, str]], weights: list[float], terms: frozenset[str]) -> float:
-    """The IDF-weighted share of the question's words among ``terms`` (by stem or name key)."""
-    total = sum(weights)
-    if not total:
-        return 0.0
-    found = sum(
-        w
-        for (stem, key), w in zip(words, weights, strict=True)
-        if stem in terms or key in terms or _shares_prefix(stem, terms)
-    )
-    return found / total
-
-
 def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
     """Whether a longer stem and a term start alike: stemmers leave "suppli"/"supplier"."""
     if len(stem) < MIN_PREFIX:
@@ -124,24 +119,28 @@ def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
     return any(t.startswith(head) and (t.startswith(stem) or stem.startswith(t)) for t in terms)
 
 
-def _translated_share(
-    words: list[tuple[str, str]],
-    weights: list[float],
-    alternatives: list[frozenset[str]],
-    terms: frozenset[str],
-) -> float:
-    """The IDF-weighted share of the question's words found only through a translation."""
+def _found_words(
+    words: list[tuple[str, str]], alternatives: list[frozenset[str]], terms: frozenset[str]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """Which of the question's words ``terms`` holds: (as written, only through a translation).
+
+    A word counts as written when its stem, its name key or a stem sharing a long prefix is
+    among the terms; as translated when one of its other-script translations is.
+    """
+    direct = set()
+    translated = set()
+    for i, ((stem, key), alts) in enumerate(zip(words, alternatives, strict=True)):
+        if stem in terms or key in terms or _shares_prefix(stem, terms):
+            direct.add(i)
+        elif alts and not alts.isdisjoint(terms):
+            translated.add(i)
+    return frozenset(direct), frozenset(translated)
+
+
+def _share(found: frozenset[int], weights: list[float]) -> float:
+    """The IDF-weighted share of the question's words that ``found`` holds."""
     total = sum(weights)
-    if not total:
-        return 0.0
-    found = sum(
-        w
-        for (stem, key), w, alts in zip(words, weights, alternatives, strict=True)
-        if alts
-        and not alts.isdisjoint(terms)
-        and not (stem in terms or key in terms or _shares_prefix(stem, terms))
-    )
-    return found / total
+    return sum(weights[i] for i in found) / total if total else 0.0
 
 
 def _sentences_of(store: IndexStore, passage: int) -> list[tuple[int, list[int]]]:
@@ -197,20 +196,30 @@ def rank_sentences(
             cosine = float(np.max(store.sentence_vectors[units] @ query_vector))
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
             terms = features.terms
-            coverage = _coverage(words, weights, terms)
+            direct, translated = _found_words(words, alternatives, terms)
+            coverage = _share(direct, weights)
             support = cosine + LEXICAL_WEIGHT * coverage
             if q_numbers & features.numbers:
                 support += NUMBER_WEIGHT
             # Translated words help choose among sentences, never decide whether to answer:
             # a topic word found in translation is not the thing asked about.
-            translated = _translated_share(words, weights, alternatives, terms)
-            score = support + LEXICAL_WEIGHT * translated
+            score = support + LEXICAL_WEIGHT * _share(translated, weights)
             if record.kind == "source":
                 score -= SOURCE_PENALTY
             same = features.language == language
             out.append(
                 Candidate(
-                    sentence, hit.row, start, end, score, hit.score, coverage, same, cosine, support
+                    sentence,
+                    hit.row,
+                    start,
+                    end,
+                    score,
+                    hit.score,
+                    coverage,
+                    same,
+                    cosine,
+                    support,
+                    direct | translated,
                 )
             )
     out.sort(key=lambda c: c.score, reverse=True)
@@ -237,21 +246,51 @@ class ExtractiveAnswerer:
         return cand.support >= ABSTAIN_BELOW
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
-        """The sentences to quote: the best one and close runners-up, within a size budget."""
+        """The sentences to quote: the best one, then others that add to it, within a budget.
+
+        A runner-up is quoted when it scores nearly as well as the best, or when it continues
+        the best one's paragraph with a word of the question the quote lacks so far ("what
+        did he wish" after the sentence naming the message). One that says again what is
+        already quoted (a paraphrase elsewhere in the text) is not.
+        """
         if not candidates or not self.supported(candidates[0]):
             return []
         best = candidates[0]
         chosen = [best]
+        covered = set(best.words)
         used = best.end - best.start
         for cand in candidates[1:]:
-            if len(chosen) >= MAX_SENTENCES or cand.score < best.score - KEEP_WITHIN:
+            if len(chosen) >= MAX_SENTENCES or cand.score < best.score - CONTINUE_WITHIN:
                 break
             size = cand.end - cand.start
             if used + size > MAX_CITED_CHARS or any(_overlap(cand, c) for c in chosen):
                 continue
-            chosen.append(cand)
-            used += size
+            if self._repeats(cand, chosen):
+                continue
+            close = cand.score >= best.score - KEEP_WITHIN
+            if close or (cand.words - covered and self._continues(cand, chosen)):
+                chosen.append(cand)
+                covered |= cand.words
+                used += size
         return chosen
+
+    def _repeats(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        vectors = self.store.sentence_vectors
+        return any(
+            float(vectors[cand.sentence] @ vectors[c.sentence]) >= PARAPHRASE for c in chosen
+        )
+
+    def _continues(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        """Whether ``cand`` is in the same paragraph as a chosen sentence, near it."""
+        doc_id = self.store.passages[cand.passage].doc_id
+        text = self.store.docs[doc_id].text
+        for c in chosen:
+            if self.store.passages[c.passage].doc_id != doc_id:
+                continue
+            gap = text[min(c.end, cand.end) : max(c.start, cand.start)]
+            if "\n" not in gap and len(gap) <= NEAR_CHARS:
+                return True
+        return False
 
     def answer(
         self,

@@ -1,0 +1,78 @@
+"""Which sentences the extractive answerer quotes once it has ranked them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from rag.answering import Candidate, ExtractiveAnswerer
+
+TEXT = (
+    "The president sent a birthday message to his colleague. "
+    "It praised the growth of trade. "
+    "He wished him health and success.\n"
+    "The president congratulated his colleague on his birthday by telephone."
+)
+SENTENCES = [s + "." for s in TEXT.replace(".\n", ". ").split(". ")]
+SENTENCES[-1] = SENTENCES[-1].rstrip(".")
+# Unit vectors: 0 and 3 are paraphrases (cosine 0.8); the rest are unrelated.
+VECTORS = np.array(
+    [[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0.8, 0, 0, 0.6]], dtype=np.float32
+)
+
+
+def _answerer() -> ExtractiveAnswerer:
+    store = SimpleNamespace(
+        sentence_vectors=VECTORS,
+        passages=[SimpleNamespace(doc_id="a")],
+        docs={"a": SimpleNamespace(text=TEXT)},
+    )
+    return ExtractiveAnswerer(store)  # type: ignore[arg-type]
+
+
+def _cand(row: int, score: float, words: set[int]) -> Candidate:
+    start = TEXT.index(SENTENCES[row])
+    return Candidate(
+        sentence=row,
+        passage=0,
+        start=start,
+        end=start + len(SENTENCES[row]),
+        score=score,
+        retrieval=score,
+        coverage=1.0,
+        same_language=True,
+        cosine=score,
+        support=score,
+        words=frozenset(words),
+    )
+
+
+def test_a_paraphrase_of_the_quote_is_not_quoted_again() -> None:
+    best, paraphrase = _cand(0, 0.9, {0, 1}), _cand(3, 0.88, {0, 1})
+    assert _answerer().select([best, paraphrase]) == [best]
+
+
+def test_a_close_runner_up_is_quoted() -> None:
+    best, runner_up = _cand(0, 0.9, {0}), _cand(1, 0.86, {0})
+    assert _answerer().select([best, runner_up]) == [best, runner_up]
+
+
+def test_the_sentence_completing_the_quote_is_quoted_though_it_ranks_lower() -> None:
+    best, completes = _cand(0, 0.9, {0, 1}), _cand(2, 0.65, {0, 2})
+    assert _answerer().select([best, completes]) == [best, completes]
+
+
+def test_a_lower_sentence_adding_no_word_of_the_question_is_not_quoted() -> None:
+    best, adds_nothing = _cand(0, 0.9, {0, 1}), _cand(2, 0.65, {1})
+    assert _answerer().select([best, adds_nothing]) == [best]
+
+
+def test_a_lower_sentence_in_another_paragraph_is_not_quoted() -> None:
+    best, elsewhere = _cand(2, 0.9, {0}), _cand(3, 0.65, {1})
+    assert _answerer().select([best, elsewhere]) == [best]
+
+
+def test_far_lower_sentences_are_not_quoted() -> None:
+    best, far = _cand(0, 0.9, {0}), _cand(1, 0.5, {1})
+    assert _answerer().select([best, far]) == [best]
