@@ -69,7 +69,27 @@ class EvalReport:
         width = max(len(r[0]) for r in rows)
         lines = [f"{'metric':<{width}}  {'value':>8}  target", "-" * (width + 20)]
         lines += [f"{name:<{width}}  {value:>8}  {target}" for name, value, target in rows]
+        missed = [(d["id"], problems) for d in self.details if (problems := _problems(d))]
+        if missed:
+            lines += ["", "missed:"]
+            lines += [f"  {row_id}: {', '.join(problems)}" for row_id, problems in missed]
         return "\n".join(lines)
+
+
+def _problems(detail: dict[str, Any]) -> list[str]:
+    """What went wrong with one question, in words (empty when nothing did)."""
+    if not detail["answerable"]:
+        return [] if detail["abstained"] else ["answered, should abstain"]
+    if detail["abstained"]:
+        return ["abstained, should answer"]
+    checks = {
+        "evidence not cited": detail["evidence_hit"] is False,
+        "footnote missing": (detail["footnote_recall"] or 1.0) < 1.0,
+        "keywords missing": detail["keywords"] is False,
+        "markers inconsistent": bool(detail["marker_errors"]),
+        "bad offsets": bool(detail["offset_errors"]),
+    }
+    return [problem for problem, failed in checks.items() if failed]
 
 
 def load_eval_set(path: Path) -> list[EvalItem]:
