@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer_types import STRICT, expected_type
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.retrieval import Hit
 from rag.store import IndexStore
@@ -40,13 +41,16 @@ __all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "ra
 #   multilingual encoder are low: answerable dev questions scored 0.25-0.95 (one at 0.245),
 #   unanswerable ones 0.27-0.42, so this rule abstains only when nothing is close at all.
 ABSTAIN_BELOW = 0.30
-MIN_SAME_LANGUAGE_COVERAGE = 0.35
-SAME_LANGUAGE_COSINE = 0.5
+SAME_LANGUAGE_SUPPORT = 0.41
 
 # Score = best cosine + LEXICAL_WEIGHT x IDF-weighted share of the question's words found
 # (+ NUMBER_WEIGHT when a number of the question appears).
 LEXICAL_WEIGHT = 0.5
 NUMBER_WEIGHT = 0.05
+# A question asking for a figure, a sum or a date ("how much", "когда", "ne kadar") is answered
+# by a sentence holding one: the others lose TYPE_WEIGHT, or drop out when nothing else can
+# answer (rag.answer_types.STRICT: "how many", "сколько стоит", "kaç").
+TYPE_WEIGHT = 0.1
 MIN_PREFIX = 5  # stems sharing this long a prefix count as the same word (supplies/supplier)
 # The article is what is asked about; its sources back it through the footnote chain. A
 # source sentence is quoted first only when it answers clearly better than the article.
@@ -184,6 +188,7 @@ def rank_sentences(
     # sentence that answers. Entries are quoted only for questions about sources.
     entries_allowed = asks_about_sources(question)
     language = detect_language(question)
+    wanted = expected_type(question)
     out = []
     for hit in hits:
         record = store.passages[hit.row]
@@ -201,6 +206,10 @@ def rank_sentences(
             support = cosine + LEXICAL_WEIGHT * coverage
             if q_numbers & features.numbers:
                 support += NUMBER_WEIGHT
+            if wanted is not None and wanted not in features.types:
+                if wanted in STRICT:
+                    continue  # "how many" is not answered by a sentence without a figure
+                support -= TYPE_WEIGHT
             # Translated words help choose among sentences, never decide whether to answer:
             # a topic word found in translation is not the thing asked about.
             score = support + LEXICAL_WEIGHT * _share(translated, weights)
@@ -240,9 +249,7 @@ class ExtractiveAnswerer:
     def supported(cand: Candidate) -> bool:
         """Whether the best sentence answers enough of the question to be quoted."""
         if cand.same_language:
-            return (
-                cand.coverage >= MIN_SAME_LANGUAGE_COVERAGE or cand.cosine >= SAME_LANGUAGE_COSINE
-            )
+            return cand.support >= SAME_LANGUAGE_SUPPORT
         return cand.support >= ABSTAIN_BELOW
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:

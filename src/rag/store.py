@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.answer_types import AnswerType, types_in
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexError_
@@ -78,6 +79,7 @@ class UnitFeatures:
     language: str
     numbers: set[str]
     heading: bool
+    types: frozenset[AnswerType]  # the kinds of answer it holds (a figure, a sum, a date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,7 @@ class IndexStore:
                 detect_language(text),
                 numbers(text),
                 is_heading(text),
+                types_in(text),
             )
             self._unit_cache[row] = found  # a benign race: both threads compute the same
         return found

@@ -1,0 +1,106 @@
+"""What kind of answer a question asks for, and whether a sentence holds one.
+
+"How much did it cost?" wants a sum of money; "how many", "сколько", "kaç" want a number;
+"when", "когда", "ne zaman" want a time. A sentence that names the topic but holds no such
+thing does not answer the question: the expected-answer-type check of classic extractive QA.
+
+Two strengths: a question that can only be answered by a figure (:data:`STRICT`) is never
+answered by a sentence without one; a looser ask ("how much", "насколько", "ne kadar" can
+also mean "to what extent") only prefers the sentences that hold one.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+__all__ = ["STRICT", "AnswerType", "expected_type", "types_in"]
+
+
+class AnswerType(StrEnum):
+    MONEY = "money"  # a sum: "1.6 billion euros", "86 миллионов долларов"
+    COUNT = "count"  # a number: "how many", "сколько", "kaç", "what percentage"
+    AMOUNT = "amount"  # probably a number: "how much", "насколько", "ne kadar", "how long"
+    TIME = "time"  # a year, a month, a date
+
+
+STRICT = frozenset({AnswerType.MONEY, AnswerType.COUNT})
+
+_FLAGS = re.IGNORECASE | re.UNICODE
+_WHY = re.compile(r"^\W*(why|how come|почему|зачем|отчего|neden|niçin|niye)\b", _FLAGS)
+_MONEY_ASK = re.compile(
+    r"\b(cost|costs|costing|price|priced|spend|spent|how much money|budget of|потрат\w*|стои(т|ли|л|ла|ло|мость\w*)|"
+    r"обош[её]л\w*|обошл\w*|цен[аыу]\b|maliyet\w*|fiyat\w*|kaça mal)",
+    _FLAGS,
+)
+_COUNT_ASK = re.compile(
+    r"\b(how many|what percentage|what per ?cent|what share|сколько|какой процент|"
+    r"какая доля|какую долю|kaç|yüzde kaç|ne kadarı)",
+    _FLAGS,
+)
+_AMOUNT_ASK = re.compile(
+    r"\b(how (much|long|large|big|far|high|deep|fast)|by how|what (is|was|will be) the "
+    r"(capacity|length|size|volume|amount|number|area|height|depth|population)|"
+    r"насколько|какой (длины|высоты|ширины|площади|мощности|глубины)|каков\w* "
+    r"(длина|мощность|объ[её]м|площадь|высота|численность)|ne kadar|ne büyüklükte|kapasitesi)",
+    _FLAGS,
+)
+_TIME_ASK = re.compile(
+    r"\b(when|what year|which year|what date|since when|когда|в каком году|какого числа|"
+    r"с какого|ne zaman|hangi yıl\w*|hangi tarih\w*|ne zamandan)",
+    _FLAGS,
+)
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|trillion|dozen|half|twice|double|triple|"
+    r"один|одна|два|две|двух|три|трех|трёх|четыре|четырех|четырёх|пять|пяти|шесть|шести|"
+    r"семь|семи|восемь|восьми|девять|девяти|десять|десяти|двадцать|тридцать|сорок|сто|"
+    r"тысяч[аиу]?|миллион\w*|миллиард\w*|половин\w*|треть|трети|четверть|вдвое|втрое|"
+    r"полтора|полторы|iki|üç|dört|beş|yedi|sekiz|dokuz|yirmi|otuz|kırk|elli|bin|"
+    r"milyon\w*|milyar\w*|yarısı"
+)
+_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", _FLAGS)
+_CURRENCY = re.compile(
+    r"[$€£₽₼₺¥]|\b(dollars?|euros?|pounds?|usd|eur|rub|roubles?|rubles?|manats?|lira|liras|"
+    r"tenge|somoni|yuan|доллар\w*|евро|рубл\w*|манат\w*|тенге|сом|сомов|сомони|лир[аыу]?|юан\w*|"
+    r"dolar\w*|avro|ruble\w*|liras\w*)\b",
+    _FLAGS,
+)
+_MONTHS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"январ\w*|феврал\w*|март\w*|апрел\w*|ма[йяе]|июн\w*|июл\w*|август\w*|сентябр\w*|"
+    r"октябр\w*|ноябр\w*|декабр\w*|ocak|şubat|mart|nisan|mayıs|haziran|temmuz|ağustos|eylül|"
+    r"ekim|kasım|aralık"
+)
+_TIME = re.compile(
+    rf"\b(1[5-9]\d\d|20\d\d)\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b|\b({_MONTHS})\b", _FLAGS
+)
+
+
+def expected_type(question: str) -> AnswerType | None:
+    """The kind of answer ``question`` asks for, or None when any sentence could answer."""
+    if _WHY.search(question):
+        return None
+    if _MONEY_ASK.search(question):
+        return AnswerType.MONEY
+    if _COUNT_ASK.search(question):
+        return AnswerType.COUNT
+    if _AMOUNT_ASK.search(question):
+        return AnswerType.AMOUNT
+    if _TIME_ASK.search(question):
+        return AnswerType.TIME
+    return None
+
+
+def types_in(text: str) -> frozenset[AnswerType]:
+    """The kinds of answer ``text`` holds: a figure answers COUNT and AMOUNT questions, a
+    figure with a currency a MONEY one, a year, month or date a TIME one."""
+    found = set()
+    if _NUMBER.search(text):
+        found |= {AnswerType.COUNT, AnswerType.AMOUNT}
+        if _CURRENCY.search(text):
+            found.add(AnswerType.MONEY)
+    if _TIME.search(text):
+        found.add(AnswerType.TIME)
+    return frozenset(found)
