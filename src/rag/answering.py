@@ -43,8 +43,11 @@ __all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "ra
 ABSTAIN_BELOW = 0.30
 SAME_LANGUAGE_SUPPORT = 0.41
 
-# Score = best cosine + LEXICAL_WEIGHT x IDF-weighted share of the question's words found
-# (+ NUMBER_WEIGHT when a number of the question appears).
+# Score = best cosine + LEXICAL_WEIGHT x IDF-weighted share of the question's words found,
+# as written or translated, among those the corpus holds at all (+ NUMBER_WEIGHT when a number
+# of the question appears). Support, what abstention looks at, counts only the words found as
+# written, among all of the question's words: a word the corpus never uses may be the very
+# thing asked about, and a translated topic word is not the thing asked about.
 LEXICAL_WEIGHT = 0.5
 NUMBER_WEIGHT = 0.05
 # A question asking for a figure, a sum or a date ("how much", "когда", "ne kadar") is answered
@@ -113,6 +116,24 @@ def _word_weights(store: IndexStore, words: list[tuple[str, str]]) -> list[float
         known = [w for w in (store.idf(stem), store.idf(key) if key else None) if w is not None]
         weights.append(max(known) if known else unseen)
     return weights
+
+
+def _findable_weights(
+    store: IndexStore,
+    words: list[tuple[str, str]],
+    weights: list[float],
+    alternatives: list[frozenset[str]],
+) -> list[float]:
+    """``weights``, with 0 for the words no sentence can show: neither the word nor its name
+    key occurs in the corpus, and it has no translation there (most words of an English
+    question over a Russian text). Ranking counts only the words that can be found, so the
+    one name or translated word that is found weighs what it should."""
+    return [
+        weight
+        if alts or store.idf(stem) is not None or (key and store.idf(key) is not None)
+        else 0.0
+        for (stem, key), weight, alts in zip(words, weights, alternatives, strict=True)
+    ]
 
 
 def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
@@ -189,6 +210,7 @@ def rank_sentences(
     entries_allowed = asks_about_sources(question)
     language = detect_language(question)
     wanted = expected_type(question)
+    findable = _findable_weights(store, words, weights, alternatives)
     out = []
     for hit in hits:
         record = store.passages[hit.row]
@@ -203,16 +225,13 @@ def rank_sentences(
             terms = features.terms
             direct, translated = _found_words(words, alternatives, terms)
             coverage = _share(direct, weights)
-            support = cosine + LEXICAL_WEIGHT * coverage
-            if q_numbers & features.numbers:
-                support += NUMBER_WEIGHT
+            adjust = NUMBER_WEIGHT if q_numbers & features.numbers else 0.0
             if wanted is not None and wanted not in features.types:
                 if wanted in STRICT:
                     continue  # "how many" is not answered by a sentence without a figure
-                support -= TYPE_WEIGHT
-            # Translated words help choose among sentences, never decide whether to answer:
-            # a topic word found in translation is not the thing asked about.
-            score = support + LEXICAL_WEIGHT * _share(translated, weights)
+                adjust -= TYPE_WEIGHT
+            support = cosine + LEXICAL_WEIGHT * coverage + adjust
+            score = cosine + LEXICAL_WEIGHT * _share(direct | translated, findable) + adjust
             if record.kind == "source":
                 score -= SOURCE_PENALTY
             same = features.language == language
