@@ -60,7 +60,8 @@ _STOPWORDS = frozenset(
     "into over under between besides mentioned article according many much "
     # Turkish
     "ve bir bu şu ne nedir kim kimdir hangi nasıl neden için ile mi mı mu mü da de olarak "
-    "olan göre kaç zaman nerede".split()
+    "olan göre kaç zaman nerede kadar olacak oldu olur olduğu var yok daha çok "
+    "hakkında tarafından".split()
 )
 
 
