@@ -180,6 +180,29 @@ def test_footnote_chain_reaches_the_saved_source(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How did Peskov describe the conversation between Putin and Aliyev?",
+        "Peskov, Putin ile Aliyev arasındaki görüşmeyi nasıl nitelendirdi?",
+    ],
+)
+def test_a_source_sentence_that_answers_best_is_quoted_behind_the_claim_citing_it(
+    chain_assistant: rag.Assistant, question: str, check_answer: AnswerCheck
+) -> None:
+    """Across languages the TASS sentence matches better than the article's; the answer still
+    quotes the article's claim, with the source as the end of its chain, never alone."""
+    answer = chain_assistant.query(question)
+    check_answer(answer, chain_assistant)
+    first, second = answer.citations[:2]
+    assert first.doc_id == "article" and "теплый и необходимый" in first.text
+    assert second.doc_id == "source-iii" and "очень теплым и нужным" in second.text
+    assert _labels(first) == _labels(second) == ["iii"]
+    assert answer.text.startswith("Этот диалог на уровне лидеров")
+    assert len({(c.doc_id, c.start) for c in answer.citations}) == len(answer.citations)
+
+
+@pytest.mark.integration
 def test_source_footnote_is_listed_with_its_source(chain_assistant: rag.Assistant) -> None:
     notes = {f.label: f for f in chain_assistant.footnotes()}
     assert notes["iii"].source_doc_id == "source-iii"

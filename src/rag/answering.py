@@ -10,14 +10,14 @@ chain claim -> footnote -> source passage.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.answer_types import STRICT, expected_type
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.retrieval import Hit
-from rag.store import IndexStore
+from rag.store import DocRecord, IndexStore
 from rag.text import (
     asks_about_sources,
     detect_language,
@@ -260,6 +260,10 @@ def _overlap(a: Candidate, b: Candidate) -> bool:
     return a.passage == b.passage and a.start < b.end and b.start < a.end
 
 
+def _same_text(a: Citation, b: Citation) -> bool:
+    return (a.doc_id, a.start, a.end) == (b.doc_id, b.start, b.end)
+
+
 class ExtractiveAnswerer:
     """Answers by quoting; see the module docstring."""
 
@@ -338,15 +342,67 @@ class ExtractiveAnswerer:
             return Answer(text=not_covered_message(detect_language(question)), abstained=True)
         citations: list[Citation] = []
         parts: list[str] = []
-        for cand in chosen:
-            markers = [self._cite(cand, len(citations) + 1)]
+        for claim, matched in self._claims(chosen, query_vector):
+            markers = [self._cite(claim, len(citations) + 1)]
             citations.append(markers[0])
-            for source in self._source_citations(cand, query_vector, len(citations) + 1):
-                citations.append(source)
-                markers.append(source)
-            quote = strip_markers(self.store.docs[markers[0].doc_id].text[cand.start : cand.end])
+            for source in self._source_citations(claim, query_vector, matched):
+                if not any(_same_text(source, c) for c in citations):
+                    citations.append(replace(source, marker=len(citations) + 1))
+                    markers.append(citations[-1])
+            quote = strip_markers(self.store.docs[markers[0].doc_id].text[claim.start : claim.end])
             parts.append(quote + " " + "".join(f"[{c.marker}]" for c in markers))
         return Answer(text=" ".join(parts), citations=citations)
+
+    def _claims(
+        self, chosen: list[Candidate], query_vector: np.ndarray
+    ) -> list[tuple[Candidate, int | None]]:
+        """The article sentences to quote, each with the source sentence it was found
+        through (or None). A source sentence that answers best is quoted as the chain's end:
+        the claim quoted is the article's sentence citing that source (claim -> footnote ->
+        source), not the source alone."""
+        claims: list[tuple[Candidate, int | None]] = []
+        for cand in chosen:
+            claim, matched = cand, None
+            if self._doc_of(cand).source_label is not None:
+                citing = self._claim_citing(cand, query_vector)
+                if citing is not None:
+                    claim, matched = citing, cand.sentence
+            if not any(_overlap(claim, c) for c, _ in claims):
+                claims.append((claim, matched))
+        return claims
+
+    def _doc_of(self, cand: Candidate) -> DocRecord:
+        return self.store.docs[self.store.passages[cand.passage].doc_id]
+
+    def _claim_citing(self, cand: Candidate, query_vector: np.ndarray) -> Candidate | None:
+        """The article sentence under the footnote whose source ``cand`` is part of that best
+        matches the question and ``cand``; None when no article cites that source."""
+        source = self._doc_of(cand)
+        vectors = self.store.sentence_vectors
+        best: tuple[float, Candidate] | None = None
+        for doc in self.store.docs.values():
+            note = doc.footnotes.get(source.source_label or "")
+            if doc.source_label is not None or note is None or note.source_doc_id != source.doc_id:
+                continue
+            spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label == note.label]
+            passages = {
+                int(self.store.sentence_rows[r][0]) for r in self.store.doc_sentences[doc.doc_id]
+            }
+            for passage in sorted(passages):
+                if self.store.passages[passage].kind == "footnote":
+                    continue  # the footnote list's entry: it names the source, claims nothing
+                for sentence, units in _sentences_of(self.store, passage):
+                    _, start, end = (int(x) for x in self.store.sentence_rows[sentence])
+                    if not any(start < e and s < end for s, e in spans):
+                        continue
+                    fit = float(np.max(vectors[units] @ query_vector))
+                    fit += float(vectors[sentence] @ vectors[cand.sentence])
+                    if best is None or fit > best[0]:
+                        found = replace(
+                            cand, sentence=sentence, passage=passage, start=start, end=end
+                        )
+                        best = (fit, found)
+        return best[1] if best else None
 
     def _footnotes(self, doc_id: str, start: int, end: int) -> list[Footnote]:
         doc = self.store.docs[doc_id]
@@ -367,9 +423,10 @@ class ExtractiveAnswerer:
         )
 
     def _source_citations(
-        self, cand: Candidate, query_vector: np.ndarray, marker: int
+        self, cand: Candidate, query_vector: np.ndarray, matched: int | None = None
     ) -> list[Citation]:
-        """For each footnote of the claim whose source is indexed, its best matching sentence."""
+        """For each footnote of the claim whose source is indexed, its best matching sentence
+        (``matched``, a source sentence row, when it is one of that source's)."""
         doc_id = self.store.passages[cand.passage].doc_id
         if self.store.docs[doc_id].source_label is not None:
             return []
@@ -381,19 +438,24 @@ class ExtractiveAnswerer:
             vectors = self.store.sentence_vectors[rows]
             claim = self.store.sentence_vectors[cand.sentence]
             scores = vectors @ claim + vectors @ query_vector
-            best = int(rows[int(np.argmax(scores))])
+            pick = (
+                int(np.flatnonzero(rows == matched)[0])
+                if matched in rows
+                else int(np.argmax(scores))
+            )
+            best = int(rows[pick])
             _, start, end = (int(x) for x in self.store.sentence_rows[best])
             source = self.store.docs[note.source_doc_id or ""]
             out.append(
                 Citation(
-                    marker=marker + len(out),
+                    marker=0,  # numbered by the caller
                     doc_id=source.doc_id,
                     title=source.title,
                     text=source.text[start:end],
                     start=start,
                     end=end,
                     footnotes=[note],
-                    score=float(scores.max()) / 2,
+                    score=float(scores[pick]) / 2,
                 )
             )
         return out
