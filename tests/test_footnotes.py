@@ -247,3 +247,14 @@ def test_marker_before_the_period_supports_only_its_own_sentence() -> None:
         ("Первое утверждение[1].", ["1"]),
         ("Второе утверждение[2].", ["2"]),
     ]
+
+
+def test_quoted_title_with_gost_publisher_and_a_quoted_company_name() -> None:
+    note = parse_entry(
+        "4",
+        "АО «Казгеология», «Итоги разведки литиевого пояса за 2023–2024 годы» // Годовой "
+        "отчёт компании, 28.02.2025. URL: https://example.org/kazgeology/report",
+    )
+    assert note.title == "Итоги разведки литиевого пояса за 2023–2024 годы"
+    assert note.publisher == "Годовой отчёт компании"
+    assert note.url == "https://example.org/kazgeology/report"

@@ -104,7 +104,9 @@ def parse_entry(label: str, body: str) -> Footnote:
     body = re.sub(r"<\s*>|\(\s*\)|\bURL\s*:?", "", body)
 
     title, publisher = "", ""
-    quoted = _QUOTED.search(body)
+    # The title is the longest quotation: "АО «Казгеология», «Итоги разведки…»" names a company
+    # in quotes first.
+    quoted = max(_QUOTED.finditer(body), key=lambda m: len(m.group()), default=None)
     if "//" in body and not quoted:
         # GOST style: "Author I. I. Title // Publisher. Year. URL: … (дата обращения: …)"
         left, right = body.split("//", 1)
@@ -112,8 +114,11 @@ def parse_entry(label: str, body: str) -> Footnote:
         publisher = _clean(re.split(r"\.\s|,", right.strip(), maxsplit=1)[0])
     elif quoted:
         title = _clean(next(g for g in quoted.groups() if g is not None))
-        after = [_clean(p) for p in body[quoted.end() :].split(",")]
-        publisher = next((p for p in after if p), "")
+        rest = body[quoted.end() :]
+        if "//" in rest:  # "Author, «Title» // Publisher, 21.03.2025."
+            publisher = _clean(re.split(r"\.\s|,", rest.split("//", 1)[1].strip(), maxsplit=1)[0])
+        else:
+            publisher = next((p for p in (_clean(p) for p in rest.split(",")) if p), "")
     else:
         parts = [p for p in (_clean(p) for p in re.split(r",|\.\s", body)) if p]
         if len(parts) == 1:
