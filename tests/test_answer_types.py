@@ -24,6 +24,8 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("Когда произошел инцидент?", AnswerType.TIME),
         ("LitPol Link hattı ne zaman tamamlandı?", AnswerType.TIME),
         ("Who is Rashad Nabiyev?", None),
+        ("Кто стоит во главе комитета?", None),  # "стоит" here is "stands", not "costs"
+        ("Сколько денег выделяется на проект?", AnswerType.MONEY),
         ("Почему выросли затраты?", None),  # why costs rose: an explanation, not a sum
         ("What did Putin wish Aliyev?", None),
     ],

@@ -30,8 +30,8 @@ _FLAGS = re.IGNORECASE | re.UNICODE
 _WHY = re.compile(r"^\W*(why|how come|почему|зачем|отчего|neden|niçin|niye)\b", _FLAGS)
 _MONEY_ASK = re.compile(
     r"\b(cost|costs|costing|price|priced|spend|spent|how much money|budget of|потрат\w*|"
-    r"стои(т|ли|л|ла|ло|мость\w*)|обош[её]л\w*|обошл\w*|цен[аыу]\b|maliyet\w*|fiyat\w*|"
-    r"kaça mal)",
+    r"сколько (\w+ )?сто(ит|ил|ила|ило|или)|стоимост\w*|обош[её]л\w*|обошл\w*|цен[аыу]\b|"
+    r"сколько денег|maliyet\w*|fiyat\w*|kaça mal)",
     _FLAGS,
 )
 _COUNT_ASK = re.compile(
