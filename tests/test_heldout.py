@@ -17,12 +17,17 @@ from rag.evaluation import EvalReport, evaluate, load_eval_set
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_rag_env")]
 
-HELDOUT = Path(__file__).parent / "data" / "heldout"
-CORPORA = ["ru_numeric", "en_markdown"]
+DATA = Path(__file__).parent / "data"
+CORPORA = [
+    "heldout/ru_numeric",
+    "heldout/en_markdown",
+    "heldout2/ru_numeric",
+    "heldout2/en_markdown",
+]
 
 
 def _questions(name: str) -> list[dict[str, Any]]:
-    lines = (HELDOUT / name / "questions.jsonl").read_text("utf-8").splitlines()
+    lines = (DATA / name / "questions.jsonl").read_text("utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -30,7 +35,7 @@ def _questions(name: str) -> list[dict[str, Any]]:
 def test_each_evidence_lies_under_the_footnotes_the_question_names(name: str) -> None:
     """The data and the parser agree: evidence is verbatim in the article, and the
     footnotes whose scope covers it are exactly the ones the question requires."""
-    docs, skipped = load_documents(HELDOUT / name / "docs")
+    docs, skipped = load_documents(DATA / name / "docs")
     assert not skipped
     article = next(d for d in docs if d.footnotes)
     for row in _questions(name):
@@ -49,20 +54,23 @@ def heldout_report(
 ) -> tuple[str, EvalReport]:
     name = request.param
     settings = rag.Settings(
-        docs_dir=HELDOUT / name / "docs",
-        index_dir=tmp_path_factory.mktemp(name),
+        docs_dir=DATA / name / "docs",
+        index_dir=tmp_path_factory.mktemp(name.replace("/", "-")),
         embed_model="use-multilingual",
     )
     assistant = rag.Assistant(settings, embedder=real_embedder)
     assistant.build_index()
-    return name, evaluate(assistant, load_eval_set(HELDOUT / name / "questions.jsonl"))
+    return name, evaluate(assistant, load_eval_set(DATA / name / "questions.jsonl"))
 
 
-# Floors, not targets: the scores measured when this set was added, less a margin. A change
-# that drops below one has made the answerer worse on text it was not tuned on.
+# Floors, not targets: the scores measured when each set was added, less a margin (the
+# second set was written to be harder: paraphrases, metonymy, unnamed things asked by name).
+# A change that drops below one has made the answerer worse on text it was not tuned on.
 FLOORS = {
-    "ru_numeric": {"evidence_hit": 0.7, "footnote_recall": 0.6},
-    "en_markdown": {"evidence_hit": 0.85, "footnote_recall": 0.9},
+    "heldout/ru_numeric": {"evidence": 0.75, "footnotes": 0.6, "abstain": 0.66, "false": 0.1},
+    "heldout/en_markdown": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.66, "false": 0.1},
+    "heldout2/ru_numeric": {"evidence": 0.5, "footnotes": 0.5, "abstain": 0.5, "false": 0.4},
+    "heldout2/en_markdown": {"evidence": 0.45, "footnotes": 0.6, "abstain": 0.5, "false": 0.25},
 }
 
 
@@ -70,9 +78,10 @@ def test_heldout_answers_are_well_formed_and_keep_their_level(
     heldout_report: tuple[str, EvalReport],
 ) -> None:
     name, report = heldout_report
+    floor = FLOORS[name]
     assert report.marker_errors == 0 and report.offset_errors == 0
-    assert report.evidence_hit >= FLOORS[name]["evidence_hit"], report.table()
-    assert report.footnote_recall >= FLOORS[name]["footnote_recall"], report.table()
-    assert report.abstention_accuracy >= 2 / 3, report.table()
-    assert report.false_abstention <= 0.1, report.table()
+    assert report.evidence_hit >= floor["evidence"], report.table()
+    assert report.footnote_recall >= floor["footnotes"], report.table()
+    assert report.abstention_accuracy >= floor["abstain"], report.table()
+    assert report.false_abstention <= floor["false"], report.table()
     assert report.cited_chars_per_answer <= 500, report.table()
