@@ -26,6 +26,8 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("Who is Rashad Nabiyev?", None),
         ("Кто стоит во главе комитета?", None),  # "стоит" here is "stands", not "costs"
         ("Сколько денег выделяется на проект?", AnswerType.MONEY),
+        ("Во сколько оценивается линия?", AnswerType.MONEY),
+        ("Derin sularda onarım ne kadara mal oluyor?", AnswerType.MONEY),
         ("Почему выросли затраты?", None),  # why costs rose: an explanation, not a sum
         ("What did Putin wish Aliyev?", None),
     ],

@@ -31,7 +31,7 @@ _WHY = re.compile(r"^\W*(why|how come|почему|зачем|отчего|neden
 _MONEY_ASK = re.compile(
     r"\b(cost|costs|costing|price|priced|spend|spent|how much money|budget of|потрат\w*|"
     r"сколько (\w+ )?сто(ит|ил|ила|ило|или)|стоимост\w*|обош[её]л\w*|обошл\w*|цен[аыу]\b|"
-    r"сколько денег|maliyet\w*|fiyat\w*|kaça mal|kadara mal)",
+    r"сколько денег|во сколько (\w+ )?оцени\w*|maliyet\w*|fiyat\w*|kaça mal|kadara mal)",
     _FLAGS,
 )
 _COUNT_ASK = re.compile(
