@@ -207,3 +207,38 @@ def test_source_footnote_is_listed_with_its_source(chain_assistant: rag.Assistan
     notes = {f.label: f for f in chain_assistant.footnotes()}
     assert notes["iii"].source_doc_id == "source-iii"
     assert all(notes[label].source_doc_id is None for label in ("i", "ii", "iv", "v", "vi"))
+
+
+SOURCE_IV = """\
+---
+label: iv
+url: https://aze.media/putin-calls-relations-with-azerbaijan-allied/
+title: Putin calls relations with Azerbaijan 'allied'
+---
+
+Russian President Vladimir Putin congratulated Azerbaijani President Ilham Aliyev on his \
+birthday in a message published by the Kremlin. Putin noted Azerbaijan's successes in the \
+social and economic spheres. He wished Aliyev good health and success.
+"""
+
+
+@pytest.mark.integration
+def test_two_claims_under_one_footnote_point_at_its_source_once(
+    tmp_path: Path, real_embedder: Any, check_answer: AnswerCheck
+) -> None:
+    from conftest import make_corpus
+
+    docs = make_corpus(tmp_path)
+    (docs / "sources").mkdir()
+    (docs / "sources" / "iv.md").write_text(SOURCE_IV, "utf-8")
+    settings = rag.Settings(docs_dir=docs, index_dir=tmp_path / "index")
+    assistant = rag.Assistant(settings, embedder=real_embedder)
+    answer = assistant.query("What did Putin wish Aliyev in his birthday message?")
+    check_answer(answer, assistant)
+    claims = [c for c in answer.citations if c.doc_id == "article"]
+    sources = [c for c in answer.citations if c.doc_id == "source-iv"]
+    assert len(claims) == 2 and all(_labels(c) == ["iv"] for c in claims)
+    assert "пожелания здоровья и успехов" in claims[1].text
+    assert len(sources) == 1  # quoted once, pointed at from both claims
+    assert answer.text.count(f"[{sources[0].marker}]") == 2
+    assert sum(len(c.text) for c in answer.citations) <= 650

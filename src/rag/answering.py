@@ -17,7 +17,7 @@ import numpy as np
 from rag.answer_types import STRICT, expected_type
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.retrieval import Hit
-from rag.store import DocRecord, IndexStore
+from rag.store import IndexStore
 from rag.text import (
     asks_about_sources,
     detect_language,
@@ -72,7 +72,8 @@ CONTINUE_WITHIN = 0.3
 NEAR_CHARS = 400
 PARAPHRASE = 0.7
 MAX_SENTENCES = 2
-MAX_CITED_CHARS = 500
+MAX_CITED_CHARS = 500  # the article's sentences an answer quotes
+MAX_CHAIN_CHARS = 650  # with the source sentences behind them; the first claim always stays
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,8 @@ class Candidate:
     cosine: float  # best cosine of the sentence or one of its clause windows
     support: float = 0.0  # the score without translated words: what abstention looks at
     words: frozenset[int] = frozenset()  # the question's words it holds (by index)
+    via: int | None = None  # for a claim found through its source: that source sentence's row
+    own: float | None = None  # then, the claim's own score, when it was a candidate itself
 
 
 def passage_of(store: IndexStore, row: int, score: float) -> Passage:
@@ -171,23 +174,6 @@ def _share(found: frozenset[int], weights: list[float]) -> float:
     return sum(weights[i] for i in found) / total if total else 0.0
 
 
-def _sentences_of(store: IndexStore, passage: int) -> list[tuple[int, list[int]]]:
-    """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
-    passage's rows, then the clause windows, each inside one of them."""
-    record = store.passages[passage]
-    groups: list[tuple[int, list[int]]] = []
-    for row in range(record.first_sentence, record.last_sentence):
-        _, start, end = store.sentence_rows[row]
-        for sentence, units in groups:
-            _, s_start, s_end = store.sentence_rows[sentence]
-            if s_start <= start and end <= s_end:
-                units.append(row)
-                break
-        else:
-            groups.append((row, [row]))
-    return groups
-
-
 def rank_sentences(
     store: IndexStore,
     question: str,
@@ -219,7 +205,7 @@ def rank_sentences(
         record = store.passages[hit.row]
         if record.kind == "footnote" and not entries_allowed:
             continue
-        for sentence, units in _sentences_of(store, hit.row):
+        for sentence, units in store.sentence_groups(hit.row):
             features = store.unit_features(sentence)
             if features.heading:
                 continue  # a title names a topic; it answers nothing
@@ -261,10 +247,6 @@ def _overlap(a: Candidate, b: Candidate) -> bool:
     return a.passage == b.passage and a.start < b.end and b.start < a.end
 
 
-def _same_text(a: Citation, b: Citation) -> bool:
-    return (a.doc_id, a.start, a.end) == (b.doc_id, b.start, b.end)
-
-
 class ExtractiveAnswerer:
     """Answers by quoting; see the module docstring."""
 
@@ -292,8 +274,11 @@ class ExtractiveAnswerer:
         chosen = [best]
         covered = set(best.words)
         used = best.end - best.start
+        # A claim raised by its source (often in the question's language) is compared with
+        # the sentences after it by its own score: they have no source sentence to raise them.
+        floor = (best.score if best.own is None else best.own) - CONTINUE_WITHIN
         for cand in candidates[1:]:
-            if len(chosen) >= MAX_SENTENCES or cand.score < best.score - CONTINUE_WITHIN:
+            if len(chosen) >= MAX_SENTENCES or cand.score < floor:
                 break
             size = cand.end - cand.start
             if used + size > MAX_CITED_CHARS or any(_overlap(cand, c) for c in chosen):
@@ -338,72 +323,78 @@ class ExtractiveAnswerer:
         that stand for it in the other script (see :mod:`rag.lexicon`).
         """
         candidates = rank_sentences(self.store, question, query_vector, hits, translations)
-        chosen = self.select(candidates)
+        chosen = self.select(self.as_claims(candidates, query_vector))
         if not chosen:
             return Answer(text=not_covered_message(detect_language(question)), abstained=True)
         citations: list[Citation] = []
         parts: list[str] = []
-        for claim, matched in self._claims(chosen, query_vector):
-            markers = [self._cite(claim, len(citations) + 1)]
-            citations.append(markers[0])
-            for source in self._source_citations(claim, query_vector, matched):
-                if not any(_same_text(source, c) for c in citations):
+        for claim in chosen:
+            first = self._cite(claim, len(citations) + 1)
+            # A source already cited for an earlier claim is pointed at again, not quoted twice.
+            cited = {c.doc_id: c for c in citations if c.doc_id != first.doc_id}
+            sources = self._source_citations(claim, query_vector)
+            new = [s for s in sources if s.doc_id not in cited]
+            size = sum(len(c.text) for c in (first, *new))
+            if citations and sum(len(c.text) for c in citations) + size > MAX_CHAIN_CHARS:
+                break  # the chain behind a further claim would overrun the budget
+            markers = [first]
+            citations.append(first)
+            for source in sources:
+                if source.doc_id in cited:
+                    markers.append(cited[source.doc_id])
+                else:
                     citations.append(replace(source, marker=len(citations) + 1))
                     markers.append(citations[-1])
             quote = strip_markers(self.store.docs[markers[0].doc_id].text[claim.start : claim.end])
             parts.append(quote + " " + "".join(f"[{c.marker}]" for c in markers))
         return Answer(text=" ".join(parts), citations=citations)
 
-    def _claims(
-        self, chosen: list[Candidate], query_vector: np.ndarray
-    ) -> list[tuple[Candidate, int | None]]:
-        """The article sentences to quote, each with the source sentence it was found
-        through (or None). A source sentence that answers best is quoted as the chain's end:
-        the claim quoted is the article's sentence citing that source (claim -> footnote ->
-        source), not the source alone."""
-        claims: list[tuple[Candidate, int | None]] = []
-        for cand in chosen:
-            claim, matched = cand, None
-            if self._doc_of(cand).source_label is not None:
-                citing = self._claim_citing(cand, query_vector)
-                if citing is not None:
-                    claim, matched = citing, cand.sentence
-            if not any(_overlap(claim, c) for c, _ in claims):
-                claims.append((claim, matched))
-        return claims
-
-    def _doc_of(self, cand: Candidate) -> DocRecord:
-        return self.store.docs[self.store.passages[cand.passage].doc_id]
+    def as_claims(self, candidates: list[Candidate], query_vector: np.ndarray) -> list[Candidate]:
+        """``candidates`` with each source sentence replaced by the article sentence citing
+        that source (the chain's start), remembering it in ``via``. A claim that is itself a
+        candidate keeps its own score: the answer quotes the article, and the source sentence
+        that matched becomes the end of the chain behind it. A claim that is a candidate
+        itself scores the better of its own score and its source's."""
+        is_source = [
+            self.store.docs[self.store.passages[c.passage].doc_id].source_label is not None
+            for c in candidates
+        ]
+        claims = {
+            (c.passage, c.start): c for c, src in zip(candidates, is_source, strict=True) if not src
+        }
+        for cand, src in zip(candidates, is_source, strict=True):
+            claim = self._claim_citing(cand, query_vector) if src else None
+            if claim is None:
+                continue
+            key = (claim.passage, claim.start)
+            own = claims.get(key)
+            if own is None:
+                claims[key] = claim
+            elif own.via is None:
+                claims[key] = replace(
+                    own,
+                    via=claim.via,
+                    own=own.score,
+                    score=max(own.score, claim.score),
+                    support=max(own.support, claim.support),
+                )
+        return sorted(claims.values(), key=lambda c: c.score, reverse=True)
 
     def _claim_citing(self, cand: Candidate, query_vector: np.ndarray) -> Candidate | None:
-        """The article sentence under the footnote whose source ``cand`` is part of that best
-        matches the question and ``cand``; None when no article cites that source."""
-        source = self._doc_of(cand)
+        """The article sentence under the footnote whose source holds ``cand`` that says most
+        nearly what ``cand`` says; None when no article cites that source."""
+        doc_id = self.store.passages[cand.passage].doc_id
+        citing = self.store.citing_sentences(doc_id)
+        if not citing:
+            return None
         vectors = self.store.sentence_vectors
-        best: tuple[float, Candidate] | None = None
-        for doc in self.store.docs.values():
-            note = doc.footnotes.get(source.source_label or "")
-            if doc.source_label is not None or note is None or note.source_doc_id != source.doc_id:
-                continue
-            spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label == note.label]
-            passages = {
-                int(self.store.sentence_rows[r][0]) for r in self.store.doc_sentences[doc.doc_id]
-            }
-            for passage in sorted(passages):
-                if self.store.passages[passage].kind == "footnote":
-                    continue  # the footnote list's entry: it names the source, claims nothing
-                for sentence, units in _sentences_of(self.store, passage):
-                    _, start, end = (int(x) for x in self.store.sentence_rows[sentence])
-                    if not any(start < e and s < end for s, e in spans):
-                        continue
-                    fit = float(np.max(vectors[units] @ query_vector))
-                    fit += float(vectors[sentence] @ vectors[cand.sentence])
-                    if best is None or fit > best[0]:
-                        found = replace(
-                            cand, sentence=sentence, passage=passage, start=start, end=end
-                        )
-                        best = (fit, found)
-        return best[1] if best else None
+        rows = np.array([sentence for sentence, _ in citing])
+        fit = vectors[rows] @ vectors[cand.sentence]
+        sentence, passage = citing[int(np.argmax(fit))]
+        _, start, end = (int(x) for x in self.store.sentence_rows[sentence])
+        return replace(
+            cand, sentence=sentence, passage=passage, start=start, end=end, via=cand.sentence
+        )
 
     def _footnotes(self, doc_id: str, start: int, end: int) -> list[Footnote]:
         doc = self.store.docs[doc_id]
@@ -423,11 +414,9 @@ class ExtractiveAnswerer:
             score=cand.retrieval,
         )
 
-    def _source_citations(
-        self, cand: Candidate, query_vector: np.ndarray, matched: int | None = None
-    ) -> list[Citation]:
+    def _source_citations(self, cand: Candidate, query_vector: np.ndarray) -> list[Citation]:
         """For each footnote of the claim whose source is indexed, its best matching sentence
-        (``matched``, a source sentence row, when it is one of that source's)."""
+        (the one the claim was found through, ``cand.via``, when it is that source's)."""
         doc_id = self.store.passages[cand.passage].doc_id
         if self.store.docs[doc_id].source_label is not None:
             return []
@@ -439,11 +428,8 @@ class ExtractiveAnswerer:
             vectors = self.store.sentence_vectors[rows]
             claim = self.store.sentence_vectors[cand.sentence]
             scores = vectors @ claim + vectors @ query_vector
-            pick = (
-                int(np.flatnonzero(rows == matched)[0])
-                if matched in rows
-                else int(np.argmax(scores))
-            )
+            via = np.flatnonzero(rows == cand.via)
+            pick = int(via[0]) if len(via) else int(np.argmax(scores))
             best = int(rows[pick])
             _, start, end = (int(x) for x in self.store.sentence_rows[best])
             source = self.store.docs[note.source_doc_id or ""]

@@ -220,6 +220,47 @@ class IndexStore:
     lexicon: Lexicon
 
     _unit_cache: dict[int, UnitFeatures] = field(default_factory=dict, repr=False)
+    _citing_cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
+
+    def sentence_groups(self, passage: int) -> list[tuple[int, list[int]]]:
+        """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
+        passage's rows, then the clause windows, each inside one of them."""
+        record = self.passages[passage]
+        groups: list[tuple[int, list[int]]] = []
+        for row in range(record.first_sentence, record.last_sentence):
+            _, start, end = self.sentence_rows[row]
+            for sentence, units in groups:
+                _, s_start, s_end = self.sentence_rows[sentence]
+                if s_start <= start and end <= s_end:
+                    units.append(row)
+                    break
+            else:
+                groups.append((row, [row]))
+        return groups
+
+    def citing_sentences(self, source_doc_id: str) -> list[tuple[int, int]]:
+        """(sentence row, passage row) of the article sentences under a footnote whose source
+        is ``source_doc_id``: the claims that source backs (computed once per source)."""
+        found = self._citing_cache.get(source_doc_id)
+        if found is not None:
+            return found
+        source = self.docs.get(source_doc_id)
+        found = []
+        for doc in self.docs.values():
+            note = doc.footnotes.get(source.source_label or "") if source else None
+            if doc.source_label is not None or note is None or note.source_doc_id != source_doc_id:
+                continue
+            spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label == note.label]
+            rows = self.doc_sentences.get(doc.doc_id, np.zeros(0, dtype=np.int64))
+            for passage in sorted({int(self.sentence_rows[r][0]) for r in rows}):
+                if self.passages[passage].kind == "footnote":
+                    continue  # the footnote list's entry: it names the source, claims nothing
+                for sentence, _ in self.sentence_groups(passage):
+                    _, start, end = (int(x) for x in self.sentence_rows[sentence])
+                    if any(start < e and s < end for s, e in spans):
+                        found.append((sentence, passage))
+        self._citing_cache[source_doc_id] = found
+        return found
 
     def unit_text(self, row: int) -> str:
         """The verbatim text of a sentence (or clause window) row."""
