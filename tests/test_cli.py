@@ -109,3 +109,18 @@ def test_eval_with_a_broken_file_names_the_line(
     bad.write_text('{"id": "a", "question": "q", "answerable": true}\n{oops\n', "utf-8")
     assert main([*corpus, "eval", "--data", str(bad)]) == 1
     assert "bad.jsonl:2" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_is_no_traceback(corpus: list[str]) -> None:
+    """`rag ask … | head -1`: the pipe closes before the answer is written."""
+    import subprocess
+    import sys
+
+    code = "import sys; from rag.cli import main; sys.exit(main(sys.argv[1:]))"
+    args = [sys.executable, "-c", code, *corpus, "ask", "Кто такой Рашад Набиев?"]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
