@@ -308,3 +308,33 @@ def test_same_stem_in_two_files_gets_two_ids(tmp_path: Path) -> None:
 def test_missing_docs_folder_is_a_document_error(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="does not exist"):
         load_documents(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A markdown definition continued on an indented line.
+        "# T\n\nTrade grew.[^1] Ports grew.[^2]\n\n"
+        '[^1]: Smith, "Trade",\n    Reuters, https://example.org/a\n'
+        '[^2]: Jones, "Ports", FT, https://example.org/b\n',
+        # HTML superscripts, as converters write them, and a "References" list.
+        "# T\n\nTrade grew.<sup>1</sup> Ports grew.<sup>[2]</sup>\n\n## References\n\n"
+        '1. Smith, "Trade", Reuters, https://example.org/a\n'
+        '2. Jones, "Ports", FT, https://example.org/b\n',
+        # A Russian "Список источников" with GOST-style entries.
+        "Т\n\nTrade grew [1]. Ports grew [2].\n\nСписок источников\n\n"
+        "1. Smith J. «Trade» // Reuters. 2024. URL: https://example.org/a\n"
+        "2. Jones K. «Ports» // FT. 2024. URL: https://example.org/b\n",
+    ],
+    ids=["markdown-continued-definition", "html-sup", "spisok-istochnikov"],
+)
+def test_other_footnote_forms(text: str) -> None:
+    doc = parse_document("a", "a.md", text)
+    notes = {f.label: (f.title, f.publisher, f.url) for f in doc.footnotes}
+    assert notes == {
+        "1": ("Trade", "Reuters", "https://example.org/a"),
+        "2": ("Ports", "FT", "https://example.org/b"),
+    }
+    scopes = {s.label: text[s.start : s.end].rstrip(".") for s in doc.scopes}
+    assert scopes == {"1": "Trade grew", "2": "Ports grew"}
+    assert not doc.warnings

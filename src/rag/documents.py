@@ -203,6 +203,7 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
     block: list[tuple[int, int]] = []
     in_notes = False
     previous_line = ""
+    open_entry: str | None = None  # the entry an indented next line continues
 
     def close_block() -> None:
         if block:
@@ -214,7 +215,18 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
         stripped = line.strip()
         if not stripped:
             close_block()
+            open_entry = None
             continue
+        if open_entry is not None and line[:1] in " \t" and not ENTRY_LINE.match(line):
+            # An indented line continues the entry above it (markdown footnote definitions).
+            body_start = entry_spans[open_entry][0]
+            body_end = start + len(line.rstrip())
+            footnotes[open_entry] = parse_entry(
+                open_entry, " ".join(text[body_start:body_end].split())
+            )
+            entry_spans[open_entry] = (body_start, body_end)
+            continue
+        open_entry = None
         if RELATED_BLOCK.match(stripped) and len(stripped) < 80:
             break  # a trailing "related articles" block: everything after it is navigation
         entry = ENTRY_LINE.match(line) or (LIST_ITEM.match(line) if in_notes else None)
@@ -227,6 +239,7 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
                 footnotes[label] = parse_entry(label, entry.group("body"))
                 body_end = start + entry.start("body") + len(entry.group("body").rstrip())
                 entry_spans[label] = (start + entry.start("body"), body_end)
+                open_entry = label
             previous_line = stripped
             continue
         is_repeat = stripped == previous_line and len(stripped) <= 80

@@ -40,9 +40,10 @@ ENTRY_LINE = re.compile(rf"^{_SPACE}*\[\^?{_LABEL}\][:.]?{_SPACE}+(?P<body>\S.*)
 # "1. text", "1) text", "^1 text" inside a notes section.
 LIST_ITEM = re.compile(rf"^{_SPACE}*\^?{_LABEL}[.)]?{_SPACE}+(?P<body>\S.*)$", re.IGNORECASE)
 NOTES_HEADING = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t]*)?(?:примечания|сноски|источники|литература|список литературы|"
-    r"ссылки|notes|footnotes|endnotes|references|sources|bibliography|kaynaklar|kaynakça|"
-    r"dipnotlar|notlar)[ \t]*:?[ \t]*$",
+    r"^[ \t]*(?:#{1,6}[ \t]*)?(?:примечания|сноски|источники(?: и литература)?|литература|"
+    r"список (?:использованн\w+ )?(?:литературы|источников)|использованные источники|"
+    r"библиография|ссылки|notes|footnotes|endnotes|references|sources|bibliography|"
+    r"works cited|citations|kaynaklar|kaynakça|dipnotlar|notlar)[ \t]*:?[ \t]*$",
     re.IGNORECASE,
 )
 

@@ -31,7 +31,11 @@ __all__ = [
 ]
 
 # A document's footnote marker in running text: [iii], [12], [^3]. Not a markdown link "[1](…)".
-FOOTNOTE_MARKER = re.compile(r"\[\^?(?P<label>\d{1,3}|[ivxlcdm]{1,7})\](?!\()")
+# "[iii]", "[12]", "[^3]" (not a markdown link "[3](url)"), and HTML "<sup>3</sup>".
+FOOTNOTE_MARKER = re.compile(
+    r"(?:\[\^?|<sup>\s*\[?\^?)(?P<label>\d{1,3}|[ivxlcdm]{1,7})(?:\]?\s*</sup>|\](?!\())",
+    re.IGNORECASE,
+)
 WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
