@@ -226,7 +226,7 @@ social and economic spheres. He wished Aliyev good health and success.
 def test_two_claims_under_one_footnote_point_at_its_source_once(
     tmp_path: Path, real_embedder: Any, check_answer: AnswerCheck
 ) -> None:
-    from conftest import make_corpus
+    from helpers.shared import make_corpus
 
     docs = make_corpus(tmp_path)
     (docs / "sources").mkdir()
