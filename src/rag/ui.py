@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import RagError
 from rag.models import Answer, Citation
 from rag.ui_render import (
-    CSS,
-    HEAD,
     CitationView,
     FootnoteView,
     SourcesEntry,
     escape_text,
+    page_css,
+    page_head,
     paragraph_around,
     render_answer,
     render_documents,
@@ -383,8 +383,8 @@ class AssistantUI:
             "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
             "theme": gr.themes.Soft(primary_hue="blue", font=fonts, font_mono=mono),
-            "css": CSS,
-            "head": HEAD,
+            "css": page_css(),
+            "head": page_head(),
             "footer_links": ["settings"],
             "ssr_mode": False,
             "run_history": False,

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -316,83 +317,15 @@ def render_fetch_reports(reports: Sequence[FetchReport]) -> str:
     return _table(["Footnote", "URL", "Status", "Details"], rows)
 
 
-# Clicking a marker brings its card into view and highlights it. Gradio strips <script> from
-# component HTML, so this goes in the page head; one delegated listener serves every answer.
-# Without it the marker is still a plain #anchor and `:target` highlights the card. The <style>
-# is outside the app's scoped CSS: it narrows the page padding on a phone.
-HEAD = """<script>
-document.addEventListener("click", function (event) {
-  var link = event.target.closest && event.target.closest('a[href^="#cite-"]');
-  var card = link && document.getElementById(link.getAttribute("href").slice(1));
-  if (!card) return;
-  event.preventDefault();
-  event.stopPropagation();
-  if (card.closest("details")) card.closest("details").open = true;
-  for (const el of document.querySelectorAll(".is-active")) el.classList.remove("is-active");
-  card.classList.add("is-active");
-  card.scrollIntoView({behavior: "smooth", block: "nearest"});
-  card.focus({preventScroll: true});
-}, true);
-</script>
-<style>@media (max-width: 640px) {.main.app {padding: 12px 8px !important}}</style>"""
+def _static(name: str) -> str:
+    return resources.files("rag").joinpath("static", name).read_text("utf-8")
 
-# Colours are the theme's variables (light and dark); `.dark` adjusts the few fixed ones.
-CSS = """.rag-header h1 {margin: 0 0 .15rem; font-size: 1.45rem; font-weight: 650}
-.rag-abstained, .rag-pending {color: var(--body-text-color-subdued); font-style: italic}
-.rag-answer {line-height: 1.6} .rag-error {color: var(--error-text-color, #b91c1c)}
-.rag-note {margin-top: .5rem; font-size: .85em; color: var(--body-text-color-subdued)}
-#rag-chat sup.cite-sup {font-size: .72rem; line-height: 0; margin-left: 2px; vertical-align: super}
-#rag-chat a.cite-marker {display: inline-block; min-width: 1.5em; padding: 0 .35em; color: #fff;
-  border-radius: 999px; background: var(--primary-600); font-weight: 700; line-height: 1.45;
-  text-align: center; text-decoration: none; cursor: pointer}
-#rag-chat .cite-marker:hover, #rag-chat .cite-marker:focus {background: var(--primary-800)}
-.rag-sources, .rag-entry {display: flex; flex-direction: column; gap: .75rem}
-.rag-sources-head {font-weight: 600; font-size: .95rem; color: var(--body-text-color-subdued)}
-.rag-empty, .rag-header p {color: var(--body-text-color-subdued); margin: .25rem 0}
-.cite-card {border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
-  padding: .75rem .9rem; background: var(--block-background-fill); scroll-margin: 1rem;
-  transition: box-shadow .25s, border-color .25s; outline: none}
-.cite-card.is-active, .cite-card:target {border-color: var(--primary-500);
-  box-shadow: 0 0 0 3px var(--primary-300); background: var(--color-accent-soft)}
-.cite-head {display: flex; gap: .5rem; align-items: baseline; margin-bottom: .45rem}
-.cite-num {flex: none; min-width: 1.6em; padding: 0 .35em; border-radius: 999px; color: #fff;
-  background: var(--color-accent); font-size: .8rem; font-weight: 700; text-align: center}
-.cite-doc {font-weight: 600; font-size: .92rem; line-height: 1.35}
-#rag-sources blockquote {margin: 0 !important; padding: .1rem 0 .1rem .7rem; white-space: pre-wrap;
-  border-left: 3px solid var(--border-color-primary); overflow-wrap: anywhere;
-  font-style: normal; color: var(--body-text-color); quotes: none}
-#rag-sources .cite-para {font-size: .92rem; line-height: 1.55; margin-bottom: .55rem !important}
-.rag-sources mark {background: #fde68a; color: inherit; padding: .05em .1em; border-radius: 3px}
-.dark .rag-sources mark {background: rgba(250, 204, 21, .32)}
-.fn-card {border-radius: var(--radius-md); background: var(--background-fill-secondary);
-  padding: .5rem .65rem; margin-top: .4rem; font-size: .86rem; line-height: 1.45}
-.fn-head {display: flex; flex-wrap: wrap; gap: .25rem .45rem; align-items: center}
-.fn-label, .fn-publisher {font-weight: 600} .fn-label {font-family: var(--font-mono)}
-.fn-status {margin-left: auto; font-size: .72rem; padding: 0 .5rem; border-radius: 999px;
-  border: 1px solid var(--border-color-primary); color: var(--body-text-color-subdued)}
-.fn-status--ok {border-color: #16a34a; color: #15803d}
-.dark .fn-status--ok {border-color: #4ade80; color: #4ade80}
-.fn-meta {display: flex; flex-wrap: wrap; gap: .1rem .7rem; color: var(--body-text-color-subdued)}
-.fn-caption {margin-top: .45rem; font-size: .72rem; text-transform: uppercase;
-  letter-spacing: .04em; color: var(--body-text-color-subdued)}
-.fn-title {margin: .25rem 0 .15rem} #rag-sources .fn-link {padding: 0; overflow-wrap: anywhere}
-#rag-sources .fn-passage {border-left-color: #16a34a; margin-top: .15rem !important}
-.rag-earlier > summary {cursor: pointer; color: var(--body-text-color-subdued)}
-.rag-kv, .rag-table {border-collapse: collapse; width: 100%; font-size: .9rem; margin: 0 0 1rem}
-.rag-kv, .rag-kv *, .rag-table, .rag-table * {border: 0 !important; text-align: left}
-.rag-kv th, .rag-kv td, .rag-table th, .rag-table td {vertical-align: top; padding: .35rem .6rem}
-.rag-table a {padding: 0 !important; overflow-wrap: anywhere} .rag-table th {white-space: nowrap}
-#rag-sources a.fn-link, .rag-table a {color: var(--primary-600) !important}
-.dark #rag-sources a.fn-link, .dark .rag-table a {color: var(--primary-300) !important}
-.rag-kv th {width: 30%; font-weight: 500; color: var(--body-text-color-subdued)}
-.rag-table th, .rag-table td {border-bottom: 1px solid var(--border-color-primary) !important}
-.rag-table .num {text-align: right} .rag-table-wrap {overflow-x: auto} .rag-table {min-width: 34rem}
-.rag-badge {display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .78rem;
-  font-weight: 600; background: #fef3c7; color: #92400e; white-space: nowrap}
-.rag-badge--ok {background: #dcfce7; color: #166534}
-.dark .rag-badge {background: rgba(251, 191, 36, .2); color: #fcd34d}
-.dark .rag-badge--ok {background: rgba(74, 222, 128, .18); color: #86efac}
-@media (min-width: 900px) {#rag-sources {max-height: calc(100vh - 120px); position: sticky;
-  overflow-y: auto !important; top: .75rem; padding-right: 4px}}
-@media (max-width: 640px) {#rag-chat {height: 60vh !important} .rag-header h1 {font-size: 1.2rem}}
-"""
+
+def page_head() -> str:
+    """The page's <head> additions (static/head.html): the marker-click script."""
+    return _static("head.html")
+
+
+def page_css() -> str:
+    """The app's stylesheet (static/ui.css)."""
+    return _static("ui.css")
