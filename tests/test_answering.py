@@ -32,6 +32,23 @@ def test_every_dev_answer_keeps_the_contract_with_the_hash_embedder(
         check_answer(answer, hash_assistant)
 
 
+def test_a_source_no_footnote_cites_is_still_quoted_alone(
+    hash_settings: rag.Settings, check_answer: AnswerCheck
+) -> None:
+    sources = hash_settings.docs_dir / "sources"
+    sources.mkdir()
+    (sources / "zz.md").write_text(
+        "---\nlabel: zz\nurl: https://example.org/zz\n---\n\n"
+        "The Zanzibar ferry timetable changed in March 2031 after a long dispute.\n",
+        "utf-8",
+    )
+    assistant = rag.Assistant(hash_settings)
+    answer = assistant.query("When did the Zanzibar ferry timetable change?")
+    check_answer(answer, assistant)
+    assert [c.doc_id for c in answer.citations] == ["source-zz"]
+    assert "March 2031" in answer.text
+
+
 def test_quoted_sentence_is_verbatim_without_the_documents_markers(
     hash_assistant: rag.Assistant,
 ) -> None:

@@ -323,7 +323,7 @@ class ExtractiveAnswerer:
         that stand for it in the other script (see :mod:`rag.lexicon`).
         """
         candidates = rank_sentences(self.store, question, query_vector, hits, translations)
-        chosen = self.select(self.as_claims(candidates, query_vector))
+        chosen = self.select(self.as_claims(candidates))
         if not chosen:
             return Answer(text=not_covered_message(detect_language(question)), abstained=True)
         citations: list[Citation] = []
@@ -349,12 +349,12 @@ class ExtractiveAnswerer:
             parts.append(quote + " " + "".join(f"[{c.marker}]" for c in markers))
         return Answer(text=" ".join(parts), citations=citations)
 
-    def as_claims(self, candidates: list[Candidate], query_vector: np.ndarray) -> list[Candidate]:
+    def as_claims(self, candidates: list[Candidate]) -> list[Candidate]:
         """``candidates`` with each source sentence replaced by the article sentence citing
-        that source (the chain's start), remembering it in ``via``. A claim that is itself a
-        candidate keeps its own score: the answer quotes the article, and the source sentence
-        that matched becomes the end of the chain behind it. A claim that is a candidate
-        itself scores the better of its own score and its source's."""
+        that source (the chain's start), remembering it in ``via``: the answer quotes the
+        article, and the source sentence that matched becomes the end of the chain behind it.
+        A claim that is a candidate itself scores the better of its own score and its
+        source's (``own`` keeps its own). A source no article cites is quoted as it is."""
         is_source = [
             self.store.docs[self.store.passages[c.passage].doc_id].source_label is not None
             for c in candidates
@@ -363,9 +363,9 @@ class ExtractiveAnswerer:
             (c.passage, c.start): c for c, src in zip(candidates, is_source, strict=True) if not src
         }
         for cand, src in zip(candidates, is_source, strict=True):
-            claim = self._claim_citing(cand, query_vector) if src else None
-            if claim is None:
+            if not src:
                 continue
+            claim = self._claim_citing(cand) or cand
             key = (claim.passage, claim.start)
             own = claims.get(key)
             if own is None:
@@ -380,7 +380,7 @@ class ExtractiveAnswerer:
                 )
         return sorted(claims.values(), key=lambda c: c.score, reverse=True)
 
-    def _claim_citing(self, cand: Candidate, query_vector: np.ndarray) -> Candidate | None:
+    def _claim_citing(self, cand: Candidate) -> Candidate | None:
         """The article sentence under the footnote whose source holds ``cand`` that says most
         nearly what ``cand`` says; None when no article cites that source."""
         doc_id = self.store.passages[cand.passage].doc_id
