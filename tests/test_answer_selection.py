@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from rag.answering import Candidate, ExtractiveAnswerer
+from rag.answering import ExtractiveAnswerer
+from rag.ranking import Candidate
 
 TEXT = (
     "The president sent a birthday message to his colleague. "

@@ -4,30 +4,24 @@ No LLM: the answer is made of sentences of the documents, verbatim (less the doc
 footnote markers, which become the citation's footnotes), so it cannot misquote. A sentence's
 citation is that sentence alone, with offsets into its document. When a footnote's source
 text is in the corpus, the source sentence that best matches the claim is cited too: the
-chain claim -> footnote -> source passage.
+chain claim -> footnote -> source passage. A source sentence that matches the question best
+is quoted through the article claim that cites it. Sentences are ranked by rag.ranking.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from rag.answer_types import STRICT, expected_type
 from rag.models import Answer, Citation, Footnote, Passage
+from rag.ranking import Candidate, rank_sentences
 from rag.retrieval import Hit
 from rag.store import IndexStore
-from rag.text import (
-    asks_about_sources,
-    detect_language,
-    not_covered_message,
-    numbers,
-    question_words,
-    strip_markers,
-)
+from rag.text import detect_language, not_covered_message, strip_markers
 
-__all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "rank_sentences"]
+__all__ = ["ABSTAIN_BELOW", "ExtractiveAnswerer", "passage_of"]
 
 # When to abstain: when the best sentence's support (below) is under a threshold. Chosen
 # with the use-multilingual embedder on shared/eval/dev.jsonl and the held-out sets in
@@ -46,22 +40,6 @@ __all__ = ["ABSTAIN_BELOW", "Candidate", "ExtractiveAnswerer", "passage_of", "ra
 ABSTAIN_BELOW = 0.30
 SAME_LANGUAGE_SUPPORT = 0.39
 
-# Score = best cosine + LEXICAL_WEIGHT x IDF-weighted share of the question's words found,
-# as written or translated, among those the corpus holds at all (+ NUMBER_WEIGHT when a number
-# of the question appears). Support, what abstention looks at, counts only the words found as
-# written, among all of the question's words: a word the corpus never uses may be the very
-# thing asked about, and a translated topic word is not the thing asked about.
-LEXICAL_WEIGHT = 0.5
-NUMBER_WEIGHT = 0.05
-# A question asking for a figure, a sum or a date ("how much", "когда", "ne kadar") is answered
-# by a sentence holding one: the others lose TYPE_WEIGHT, or drop out when nothing else can
-# answer (rag.answer_types.STRICT: "how many", "сколько стоит", "kaç").
-TYPE_WEIGHT = 0.1
-MIN_PREFIX = 5  # stems sharing this long a prefix count as the same word (supplies/supplier)
-# The article is what is asked about; its sources back it through the footnote chain. A
-# source sentence is quoted first only when it answers clearly better than the article.
-SOURCE_PENALTY = 0.05
-
 # What is quoted: the best sentence, and one more if it scores nearly as well (KEEP_WITHIN),
 # or if it follows on from the quote in its paragraph (within NEAR_CHARS) with a word of the
 # question the quote lacks and scores within CONTINUE_WITHIN: the encoder ranks the sentence
@@ -74,25 +52,6 @@ PARAPHRASE = 0.7
 MAX_SENTENCES = 2
 MAX_CITED_CHARS = 500  # the article's sentences an answer quotes
 MAX_CHAIN_CHARS = 650  # with the source sentences behind them; the first claim always stays
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A sentence of a retrieved passage, scored against the question."""
-
-    sentence: int  # row in store.sentence_rows
-    passage: int  # row in store.passages
-    start: int
-    end: int
-    score: float
-    retrieval: float
-    coverage: float  # share of the question's content words found in the sentence
-    same_language: bool  # question and sentence are in the same language
-    cosine: float  # best cosine of the sentence or one of its clause windows
-    support: float = 0.0  # the score without translated words: what abstention looks at
-    words: frozenset[int] = frozenset()  # the question's words it holds (by index)
-    via: int | None = None  # for a claim found through its source: that source sentence's row
-    own: float | None = None  # then, the claim's own score, when it was a candidate itself
 
 
 def passage_of(store: IndexStore, row: int, score: float) -> Passage:
@@ -108,139 +67,6 @@ def passage_of(store: IndexStore, row: int, score: float) -> Passage:
         footnotes=[doc.footnote(label) for label in record.labels],
         score=score,
     )
-
-
-def _word_weights(store: IndexStore, words: list[tuple[str, str]]) -> list[float]:
-    """How much each question word says: its IDF over passages (rare names weigh most).
-
-    A word the corpus never uses weighs as much as the rarest one: it may be the very thing
-    asked about ("manat" in "the exchange rate of the manat").
-    """
-    unseen = float(np.log(len(store.passages) + 1)) or 1.0
-    weights = []
-    for stem, key in words:
-        known = [w for w in (store.idf(stem), store.idf(key) if key else None) if w is not None]
-        weights.append(max(known) if known else unseen)
-    return weights
-
-
-def _findable_weights(
-    store: IndexStore,
-    words: list[tuple[str, str]],
-    weights: list[float],
-    alternatives: list[frozenset[str]],
-) -> list[float]:
-    """``weights``, with 0 for the words no sentence can show: neither the word nor its name
-    key occurs in the corpus, and it has no translation there (most words of an English
-    question over a Russian text). Ranking counts only the words that can be found, so the
-    one name or translated word that is found weighs what it should."""
-    return [
-        weight
-        if alts or store.idf(stem) is not None or (key and store.idf(key) is not None)
-        else 0.0
-        for (stem, key), weight, alts in zip(words, weights, alternatives, strict=True)
-    ]
-
-
-def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
-    """Whether a longer stem and a term start alike: stemmers leave "suppli"/"supplier"."""
-    if len(stem) < MIN_PREFIX:
-        return False
-    head = stem[:MIN_PREFIX]
-    return any(t.startswith(head) and (t.startswith(stem) or stem.startswith(t)) for t in terms)
-
-
-def _found_words(
-    words: list[tuple[str, str]], alternatives: list[frozenset[str]], terms: frozenset[str]
-) -> tuple[frozenset[int], frozenset[int]]:
-    """Which of the question's words ``terms`` holds: (as written, only through a translation).
-
-    A word counts as written when its stem, its name key or a stem sharing a long prefix is
-    among the terms; as translated when one of its other-script translations is.
-    """
-    direct = set()
-    translated = set()
-    for i, ((stem, key), alts) in enumerate(zip(words, alternatives, strict=True)):
-        if stem in terms or key in terms or _shares_prefix(stem, terms):
-            direct.add(i)
-        elif alts and not alts.isdisjoint(terms):
-            translated.add(i)
-    return frozenset(direct), frozenset(translated)
-
-
-def _share(found: frozenset[int], weights: list[float]) -> float:
-    """The IDF-weighted share of the question's words that ``found`` holds."""
-    total = sum(weights)
-    return sum(weights[i] for i in found) / total if total else 0.0
-
-
-def rank_sentences(
-    store: IndexStore,
-    question: str,
-    query_vector: np.ndarray,
-    hits: list[Hit],
-    translations: Sequence[frozenset[str]] = (),
-) -> list[Candidate]:
-    """Every sentence of the retrieved passages, best first.
-
-    Score = the best cosine between the question and the sentence or one of its clause
-    windows, plus a bonus for the question's content words and numbers found in the
-    sentence: the embedder carries meaning across languages, the words carry names and
-    figures that embeddings blur.
-    """
-    words = question_words(question)
-    weights = _word_weights(store, words)
-    alternatives = list(translations)[: len(words)]
-    alternatives += [frozenset()] * (len(words) - len(alternatives))
-    q_numbers = numbers(question)
-    # An entry of the footnote list (author, title, publisher, URL) is metadata about a
-    # claim, not the claim; its title often paraphrases the question and would outrank the
-    # sentence that answers. Entries are quoted only for questions about sources.
-    entries_allowed = asks_about_sources(question)
-    language = detect_language(question)
-    wanted = expected_type(question)
-    findable = _findable_weights(store, words, weights, alternatives)
-    out = []
-    for hit in hits:
-        record = store.passages[hit.row]
-        if record.kind == "footnote" and not entries_allowed:
-            continue
-        for sentence, units in store.sentence_groups(hit.row):
-            features = store.unit_features(sentence)
-            if features.heading:
-                continue  # a title names a topic; it answers nothing
-            cosine = float(np.max(store.sentence_vectors[units] @ query_vector))
-            _, start, end = (int(x) for x in store.sentence_rows[sentence])
-            terms = features.terms
-            direct, translated = _found_words(words, alternatives, terms)
-            coverage = _share(direct, weights)
-            adjust = NUMBER_WEIGHT if q_numbers & features.numbers else 0.0
-            if wanted is not None and wanted not in features.types:
-                if wanted in STRICT:
-                    continue  # "how many" is not answered by a sentence without a figure
-                adjust -= TYPE_WEIGHT
-            support = cosine + LEXICAL_WEIGHT * coverage + adjust
-            score = cosine + LEXICAL_WEIGHT * _share(direct | translated, findable) + adjust
-            if record.kind == "source":
-                score -= SOURCE_PENALTY
-            same = features.language == language
-            out.append(
-                Candidate(
-                    sentence,
-                    hit.row,
-                    start,
-                    end,
-                    score,
-                    hit.score,
-                    coverage,
-                    same,
-                    cosine,
-                    support,
-                    direct | translated,
-                )
-            )
-    out.sort(key=lambda c: c.score, reverse=True)
-    return out
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:

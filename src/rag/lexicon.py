@@ -4,7 +4,7 @@ A multilingual encoder places a word near its translations ("wish" near «пож
 "German" near «немецкой», "başkent" near «столице»), even where it places a whole English
 question far from the Russian sentence that answers it. So each question word is looked up
 among the corpus's words in the other script; close ones help rank the sentences that use
-them (see rag.answering: they rank, they never decide whether to answer at all).
+them (see rag.ranking: they rank, they never decide whether to answer at all).
 """
 
 from __future__ import annotations
