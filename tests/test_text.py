@@ -7,6 +7,7 @@ import pytest
 from rag.text import (
     FOOTNOTE_MARKER,
     content_stems,
+    content_words,
     detect_language,
     is_cyrillic,
     not_covered_message,
@@ -112,3 +113,14 @@ def test_not_covered_message_is_in_the_question_language_with_english_fallback()
     assert "belge" in tr
     assert len({ru, en, tr}) == 3
     assert not_covered_message("de") == en
+
+
+def test_apostrophe_suffixes_are_not_part_of_the_word() -> None:
+    """Turkish case endings and English clitics after an apostrophe; names keep theirs."""
+    assert content_words("NATO'nun Denizi'nde Hovd'dan EU's O'Brien") == [
+        "nato",
+        "denizi",
+        "hovd",
+        "eu",
+        "o'brien",
+    ]

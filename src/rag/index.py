@@ -45,7 +45,7 @@ __all__ = ["FORMAT_VERSION", "IndexStatus", "build_index", "index_status", "load
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 Progress = Callable[[str, int, int], None]
 
 

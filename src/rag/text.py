@@ -37,6 +37,9 @@ FOOTNOTE_MARKER = re.compile(
     re.IGNORECASE,
 )
 WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+# A short ending after an apostrophe is a case suffix or a clitic, not part of the word:
+# Turkish "NATO'nun", "Denizi'nde", English "EU's". A longer one is a name: "O'Brien".
+_SUFFIX = re.compile(r"['’]\w{1,4}$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _TURKISH_CHARS = re.compile(r"[ğışİĞŞ]")
@@ -82,11 +85,15 @@ def _language_of_word(word: str) -> str:
     return "english"
 
 
+def words_of(text: str) -> list[str]:
+    """The words of ``text``, as written, less an apostrophe suffix ("NATO'nun" -> "NATO")."""
+    return [_SUFFIX.sub("", m.group()) for m in WORD.finditer(text)]
+
+
 def stem_tokens(text: str, *, drop_stopwords: bool = False) -> list[str]:
     """Lower-cased words of ``text``, each stemmed by its own script."""
     out: list[str] = []
-    for match in WORD.finditer(text.lower()):
-        word = match.group()
+    for word in words_of(text.lower()):
         if drop_stopwords and word in _STOPWORDS:
             continue
         out.append(_stemmer(_language_of_word(word)).stemWord(word))
@@ -197,16 +204,14 @@ def search_terms(text: str) -> list[str]:
     meet across scripts.
     """
     terms = stem_tokens(text, drop_stopwords=True)
-    terms += [key for match in WORD.finditer(text) if (key := _name_key(match.group()))]
+    terms += [key for word in words_of(text) if (key := _name_key(word))]
     return terms
 
 
 def content_words(text: str) -> list[str]:
     """The lower-cased words of ``text`` that carry meaning (no stopwords, no single letters)."""
     return [
-        w
-        for w in (m.group() for m in WORD.finditer(text.lower()))
-        if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())
+        w for w in words_of(text.lower()) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())
     ]
 
 
