@@ -129,12 +129,11 @@ def rank_sentences(
     hits: list[Hit],
     translations: Sequence[frozenset[str]] = (),
 ) -> list[Candidate]:
-    """Every sentence of the retrieved passages, best first.
+    """Every sentence of the retrieved passages that could answer, best first.
 
     Score = the best cosine between the question and the sentence or one of its clause
-    windows, plus a bonus for the question's content words and numbers found in the
-    sentence: the embedder carries meaning across languages, the words carry names and
-    figures that embeddings blur.
+    windows, plus a bonus for the question's words and numbers found in the sentence, less
+    a penalty when it lacks the kind of answer asked for (see the constants above).
     """
     words = question_words(question)
     weights = _word_weights(store, words)
@@ -174,17 +173,17 @@ def rank_sentences(
             same = features.language == language
             out.append(
                 Candidate(
-                    sentence,
-                    hit.row,
-                    start,
-                    end,
-                    score,
-                    hit.score,
-                    coverage,
-                    same,
-                    cosine,
-                    support,
-                    direct | translated,
+                    sentence=sentence,
+                    passage=hit.row,
+                    start=start,
+                    end=end,
+                    score=score,
+                    retrieval=hit.score,
+                    coverage=coverage,
+                    same_language=same,
+                    cosine=cosine,
+                    support=support,
+                    words=direct | translated,
                 )
             )
     out.sort(key=lambda c: c.score, reverse=True)
