@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from rag.evaluation import EvalReport, marker_errors
+from pathlib import Path
+
+import pytest
+
+from rag.errors import RagError
+from rag.evaluation import EvalReport, load_eval_set, marker_errors
 from rag.models import Answer, Citation
 
 
@@ -55,3 +60,24 @@ def test_the_table_names_each_missed_question_and_what_went_wrong() -> None:
 
 def test_a_table_without_misses_has_no_missed_section() -> None:
     assert "missed" not in _report([_detail()]).table()
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ('{"id": "a", "question": "q", "answerable": "yes"}', "'answerable' must be"),
+        ('{"id": "a", "question": "q", "answerable": true, "evidence": "x"}', "'evidence'"),
+        ('{"id": "a", "question": "", "answerable": false}', "'question' must be"),
+        ('{"id": "a", "question": "q", "answerable": true, "keywords": ["a"]}', "'keywords'"),
+        ('["not", "an", "object"]', "JSON object"),
+        ('{"question": "q", "answerable": true}', "id"),
+    ],
+)
+def test_a_malformed_question_line_is_named_with_what_is_wrong(
+    tmp_path: Path, line: str, complaint: str
+) -> None:
+    data = tmp_path / "set.jsonl"
+    data.write_text('{"id": "ok", "question": "q", "answerable": false}\n' + line + "\n", "utf-8")
+    with pytest.raises(RagError, match=r"set\.jsonl:2: ") as caught:
+        load_eval_set(data)
+    assert complaint in str(caught.value)

@@ -105,10 +105,31 @@ def load_eval_set(path: Path) -> list[EvalItem]:
             continue
         try:
             row = json.loads(line)
-            items.append(EvalItem(**{k: v for k, v in row.items() if k in known}))
+            if not isinstance(row, dict):
+                raise TypeError("a line must be a JSON object")
+            item = EvalItem(**{k: v for k, v in row.items() if k in known})
+            _check_item(item)
         except (ValueError, TypeError) as err:
             raise RagError(f"{path}:{number}: not a valid question line ({err})") from err
+        items.append(item)
     return items
+
+
+def _is_strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check_item(item: EvalItem) -> None:
+    """Field types as the format says, so that a typo fails here, not as a wrong score."""
+    if not isinstance(item.question, str) or not item.question.strip():
+        raise TypeError("'question' must be a non-empty string")
+    if not isinstance(item.answerable, bool):
+        raise TypeError("'answerable' must be true or false")
+    for name in ("evidence", "footnotes"):
+        if not _is_strings(getattr(item, name)):
+            raise TypeError(f"'{name}' must be a list of strings")
+    if not (isinstance(item.keywords, list) and all(_is_strings(g) for g in item.keywords)):
+        raise TypeError("'keywords' must be a list of lists of strings")
 
 
 def marker_errors(answer: Answer) -> int:
