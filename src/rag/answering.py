@@ -73,6 +73,10 @@ def _overlap(a: Candidate, b: Candidate) -> bool:
     return a.passage == b.passage and a.start < b.end and b.start < a.end
 
 
+def _span(c: Citation) -> tuple[str, int, int]:
+    return (c.doc_id, c.start, c.end)
+
+
 class ExtractiveAnswerer:
     """Answers by quoting; see the module docstring."""
 
@@ -156,18 +160,19 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         for claim in chosen:
             first = self._cite(claim, len(citations) + 1)
-            # A source already cited for an earlier claim is pointed at again, not quoted twice.
-            cited = {c.doc_id: c for c in citations if c.doc_id != first.doc_id}
+            # A source passage already cited for an earlier claim is pointed at again, not
+            # quoted twice; another passage of the same source is a citation of its own.
+            cited = {_span(c): c for c in citations}
             sources = self._source_citations(claim, query_vector)
-            new = [s for s in sources if s.doc_id not in cited]
+            new = [s for s in sources if _span(s) not in cited]
             size = sum(len(c.text) for c in (first, *new))
             if citations and sum(len(c.text) for c in citations) + size > MAX_CHAIN_CHARS:
                 break  # the chain behind a further claim would overrun the budget
             markers = [first]
             citations.append(first)
             for source in sources:
-                if source.doc_id in cited:
-                    markers.append(cited[source.doc_id])
+                if _span(source) in cited:
+                    markers.append(cited[_span(source)])
                 else:
                     citations.append(replace(source, marker=len(citations) + 1))
                     markers.append(citations[-1])
