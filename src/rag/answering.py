@@ -51,7 +51,7 @@ NEAR_CHARS = 400
 PARAPHRASE = 0.7
 MAX_SENTENCES = 2
 MAX_CITED_CHARS = 500  # the article's sentences an answer quotes
-MAX_CHAIN_CHARS = 650  # with the source sentences behind them; the first claim always stays
+MAX_CHAIN_CHARS = 700  # with the source sentences behind them; the first claim always stays
 
 
 def passage_of(store: IndexStore, row: int, score: float) -> Passage:
@@ -165,9 +165,13 @@ class ExtractiveAnswerer:
             cited = {_span(c): c for c in citations}
             sources = self._source_citations(claim, query_vector)
             new = [s for s in sources if _span(s) not in cited]
-            size = sum(len(c.text) for c in (first, *new))
-            if citations and sum(len(c.text) for c in citations) + size > MAX_CHAIN_CHARS:
-                break  # the chain behind a further claim would overrun the budget
+            room = MAX_CHAIN_CHARS - sum(len(c.text) for c in citations)
+            if citations and len(first.text) + sum(len(c.text) for c in new) > room:
+                # A further claim whose source passages would overrun the budget is quoted
+                # with its footnotes but without them; one that alone overruns it is left out.
+                if len(first.text) > room:
+                    break
+                sources = [s for s in sources if _span(s) in cited]
             markers = [first]
             citations.append(first)
             for source in sources:
