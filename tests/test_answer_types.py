@@ -13,6 +13,7 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("How much did the bridge cost?", AnswerType.MONEY),
         ("Сколько стоит строительство канала?", AnswerType.MONEY),
         ("Во сколько обошёлся переход?", AnswerType.MONEY),
+        ("Во сколько обойдётся строительство дороги?", AnswerType.MONEY),
         ("Projenin tahmini maliyeti ne kadar?", AnswerType.MONEY),
         ("How many people live in Baku?", AnswerType.COUNT),
         ("Сколько воды осталось в водохранилище?", AnswerType.COUNT),

@@ -312,3 +312,20 @@ def test_each_claim_under_one_footnote_cites_the_source_sentence_behind_it(
     assert "congratulated" in sources[0].text and "birthday" in sources[0].text
     assert sources[1].text == "He wished Aliyev good health and success."
     assert sum(len(c.text) for c in answer.citations) <= 700
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which outlet reported that Peskov called the conversation warm and necessary?",
+        "Hangi ajans Peskov'un sözlerini haber yaptı?",
+    ],
+)
+def test_a_question_about_the_source_quotes_the_footnote_entry_naming_it(
+    real_assistant: rag.Assistant, question: str, check_answer: AnswerCheck
+) -> None:
+    answer = real_assistant.query(question)
+    check_answer(answer, real_assistant)
+    assert any("TASS, https://tass.ru/politika/26006283" in c.text for c in answer.citations)
+    assert all(_labels(c) == ["iii"] for c in answer.citations)

@@ -18,12 +18,18 @@ from rag.evaluation import EvalReport, evaluate, load_eval_set
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_rag_env")]
 
 DATA = Path(__file__).parent / "data"
+ARTICLE_DOCS = Path(__file__).resolve().parents[1] / "docs"
 CORPORA = [
+    "heldout_article",  # new questions about the article itself (docs/)
     "heldout/ru_numeric",
     "heldout/en_markdown",
     "heldout2/ru_numeric",
     "heldout2/en_markdown",
 ]
+
+
+def _docs(name: str) -> Path:
+    return ARTICLE_DOCS if name == "heldout_article" else DATA / name / "docs"
 
 
 def _questions(name: str) -> list[dict[str, Any]]:
@@ -35,7 +41,7 @@ def _questions(name: str) -> list[dict[str, Any]]:
 def test_each_evidence_lies_under_the_footnotes_the_question_names(name: str) -> None:
     """The data and the parser agree: evidence is verbatim in the article, and the
     footnotes whose scope covers it are exactly the ones the question requires."""
-    docs, skipped = load_documents(DATA / name / "docs")
+    docs, skipped = load_documents(_docs(name))
     assert not skipped
     article = next(d for d in docs if d.footnotes)
     for row in _questions(name):
@@ -43,6 +49,8 @@ def test_each_evidence_lies_under_the_footnotes_the_question_names(name: str) ->
             assert evidence in article.text, (row["id"], evidence)
             start = article.text.index(evidence)
             labels = article.labels_in(start, start + len(evidence))
+            # Evidence in the footnote list: the entry's own label.
+            labels += [k for k, (s, e) in article.entry_spans.items() if s <= start < e]
             assert labels == row["footnotes"], (row["id"], labels)
 
 
@@ -54,7 +62,7 @@ def heldout_report(
 ) -> tuple[str, EvalReport]:
     name = request.param
     settings = rag.Settings(
-        docs_dir=DATA / name / "docs",
+        docs_dir=_docs(name),
         index_dir=tmp_path_factory.mktemp(name.replace("/", "-")),
         embed_model="use-multilingual",
     )
@@ -67,6 +75,7 @@ def heldout_report(
 # second set was written to be harder: paraphrases, metonymy, unnamed things asked by name).
 # A change that drops below one has made the answerer worse on text it was not tuned on.
 FLOORS = {
+    "heldout_article": {"evidence": 0.65, "footnotes": 0.75, "abstain": 0.5, "false": 0.25},
     "heldout/ru_numeric": {"evidence": 0.75, "footnotes": 0.6, "abstain": 0.66, "false": 0.1},
     "heldout/en_markdown": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.66, "false": 0.1},
     "heldout2/ru_numeric": {"evidence": 0.5, "footnotes": 0.5, "abstain": 0.5, "false": 0.4},

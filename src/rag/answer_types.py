@@ -30,8 +30,9 @@ _FLAGS = re.IGNORECASE | re.UNICODE
 _WHY = re.compile(r"^\W*(why|how come|почему|зачем|отчего|neden|niçin|niye)\b", _FLAGS)
 _MONEY_ASK = re.compile(
     r"\b(cost|costs|costing|price|priced|spend|spent|how much money|budget of|потрат\w*|"
-    r"сколько (\w+ )?сто(ит|ил|ила|ило|или)|стоимост\w*|обош[её]л\w*|обошл\w*|цен[аыу]\b|"
-    r"сколько денег|во сколько (\w+ )?оцени\w*|maliyet\w*|fiyat\w*|kaça mal|kadara mal)",
+    r"сколько (\w+ )?сто(ит|ил|ила|ило|или)|стоимост\w*|обош[её]л\w*|обошл\w*|обойд[её]тся|"
+    r"цен[аыу]\b|сколько денег|во сколько (\w+ )?оцени\w*|maliyet\w*|fiyat\w*|kaça mal|"
+    r"kadara mal)",
     _FLAGS,
 )
 _COUNT_ASK = re.compile(

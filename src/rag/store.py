@@ -221,6 +221,7 @@ class IndexStore:
 
     _unit_cache: dict[int, UnitFeatures] = field(default_factory=dict, repr=False)
     _citing_cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
+    _entry_cache: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def sentence_groups(self, passage: int) -> list[tuple[int, list[int]]]:
         """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
@@ -237,6 +238,19 @@ class IndexStore:
             else:
                 groups.append((row, [row]))
         return groups
+
+    def entry_rows(self, doc_id: str) -> dict[str, int]:
+        """label -> passage row of each footnote-list entry of a document (computed once)."""
+        found = self._entry_cache.get(doc_id)
+        if found is None:
+            found = {
+                label: row
+                for row, p in enumerate(self.passages)
+                if p.kind == "footnote" and p.doc_id == doc_id
+                for label in p.labels
+            }
+            self._entry_cache[doc_id] = found
+        return found
 
     def citing_sentences(self, source_doc_id: str) -> list[tuple[int, int]]:
         """(sentence row, passage row) of the article sentences under a footnote whose source
