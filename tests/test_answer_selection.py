@@ -32,7 +32,7 @@ def _answerer() -> ExtractiveAnswerer:
     return ExtractiveAnswerer(store)  # type: ignore[arg-type]
 
 
-def _cand(row: int, score: float, words: set[int]) -> Candidate:
+def _cand(row: int, score: float, words: set[int], *, same_language: bool = True) -> Candidate:
     start = TEXT.index(SENTENCES[row])
     return Candidate(
         sentence=row,
@@ -42,7 +42,7 @@ def _cand(row: int, score: float, words: set[int]) -> Candidate:
         score=score,
         retrieval=score,
         coverage=1.0,
-        same_language=True,
+        same_language=same_language,
         cosine=score,
         support=score,
         words=frozenset(words),
@@ -77,3 +77,19 @@ def test_a_lower_sentence_in_another_paragraph_is_not_quoted() -> None:
 def test_far_lower_sentences_are_not_quoted() -> None:
     best, far = _cand(0, 0.9, {0}), _cand(1, 0.5, {1})
     assert _answerer().select([best, far]) == [best]
+
+
+def test_across_languages_a_best_sentence_that_does_not_stand_out_is_not_quoted() -> None:
+    """Several sentences scoring alike: the question's topic, not its answer."""
+    best, rival = _cand(0, 0.9, {0}, same_language=False), _cand(1, 0.88, {0})
+    assert _answerer().select([best, rival]) == []
+
+
+def test_a_restatement_of_the_best_sentence_is_no_rival() -> None:
+    best, restated = _cand(0, 0.9, {0}, same_language=False), _cand(3, 0.88, {0})
+    assert _answerer().select([best, restated]) == [best]
+
+
+def test_in_one_language_a_close_runner_up_is_no_reason_to_abstain() -> None:
+    best, rival = _cand(0, 0.9, {0}), _cand(1, 0.88, {0})
+    assert _answerer().select([best, rival]) == [best, rival]

@@ -40,6 +40,12 @@ __all__ = ["ABSTAIN_BELOW", "ExtractiveAnswerer", "passage_of"]
 # (rag.answer_types), which is what abstains on "how much did it cost?" when no cost is given.
 ABSTAIN_BELOW = 0.28
 SAME_LANGUAGE_SUPPORT = 0.39
+# Across languages the best sentence must also stand out: beat the next one that is not a
+# restatement of it (cosine < PARAPHRASE) by STAND_OUT. A question the text does not answer
+# finds several sentences about its topic scoring alike; an answer usually stands clear. On
+# the same 134 questions this made 4 more of the 23 unanswerable ones abstain (a minister,
+# a city, an official the text does not name) and cost 1 of 111 answerable ones.
+STAND_OUT = 0.05
 
 # What is quoted: the best sentence, and one more if it scores nearly as well (KEEP_WITHIN),
 # or if it follows on from the quote in its paragraph (within NEAR_CHARS) with a word of the
@@ -99,7 +105,7 @@ class ExtractiveAnswerer:
         did he wish" after the sentence naming the message). One that says again what is
         already quoted (a paraphrase elsewhere in the text) is not.
         """
-        if not candidates or not self.supported(candidates[0]):
+        if not candidates or not self.supported(candidates[0]) or not self._stands_out(candidates):
             return []
         best = candidates[0]
         chosen = [best]
@@ -122,6 +128,20 @@ class ExtractiveAnswerer:
                 covered |= cand.words
                 used += size
         return chosen
+
+    def _stands_out(self, candidates: list[Candidate]) -> bool:
+        """Across languages, whether the best sentence beats the next one (not counting
+        restatements of it) by STAND_OUT: see the comment there."""
+        best = candidates[0]
+        if best.same_language:
+            return True
+        vectors = self.store.sentence_vectors
+        others = (
+            c.score
+            for c in candidates[1:]
+            if float(vectors[c.sentence] @ vectors[best.sentence]) < PARAPHRASE
+        )
+        return best.score - max(others, default=0.0) >= STAND_OUT
 
     def _repeats(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         vectors = self.store.sentence_vectors
