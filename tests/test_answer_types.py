@@ -22,6 +22,9 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("Насколько поднимут дамбу?", AnswerType.AMOUNT),
         ("Santralin kurulu gücü ne kadar olacak?", AnswerType.AMOUNT),
         ("When was the canal opened?", AnswerType.TIME),
+        ("On what date did they speak by phone?", AnswerType.DATE),
+        ("В каком году открыли канал?", AnswerType.DATE),
+        ("Hat hangi yılda tamamlandı?", AnswerType.DATE),
         ("Когда произошел инцидент?", AnswerType.TIME),
         ("LitPol Link hattı ne zaman tamamlandı?", AnswerType.TIME),
         ("Who is Rashad Nabiyev?", None),
@@ -37,8 +40,8 @@ def test_expected_type(question: str, wanted: AnswerType | None) -> None:
     assert expected_type(question) == wanted
 
 
-def test_only_money_and_counts_are_strict() -> None:
-    assert frozenset({AnswerType.MONEY, AnswerType.COUNT}) == STRICT
+def test_only_sums_counts_and_dates_are_strict() -> None:
+    assert frozenset({AnswerType.MONEY, AnswerType.COUNT, AnswerType.DATE}) == STRICT
 
 
 @pytest.mark.parametrize(
@@ -48,8 +51,8 @@ def test_only_money_and_counts_are_strict() -> None:
         ("Первый этап обошёлся в 86 миллионов долларов.", {"money", "count", "amount"}),
         ("The cable carries 700 megawatts.", {"count", "amount"}),
         ("Площадь выросла вдвое.", {"count", "amount"}),
-        ("The line opened in October 2023.", {"count", "amount", "time"}),
-        ("Работы начались в декабре.", {"time"}),
+        ("The line opened in October 2023.", {"count", "amount", "date", "time"}),
+        ("Работы начались в декабре.", {"date", "time"}),
         ("The ministers met on good terms to discuss cooperation.", set()),
         ("Сотрудничество продолжится, сомнений нет.", set()),
     ],

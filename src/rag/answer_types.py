@@ -1,12 +1,14 @@
 """What kind of answer a question asks for, and whether a sentence holds one.
 
 "How much did it cost?" wants a sum of money; "how many", "сколько", "kaç" want a number;
-"when", "когда", "ne zaman" want a time. A sentence that names the topic but holds no such
-thing does not answer the question: the expected-answer-type check of classic extractive QA.
+"what date", "в каком году" a date; "when", "когда", "ne zaman" probably a time. A sentence
+that names the topic but holds no such thing does not answer the question: the
+expected-answer-type check of classic extractive QA.
 
-Two strengths: a question that can only be answered by a figure (:data:`STRICT`) is never
-answered by a sentence without one; a looser ask ("how much", "насколько", "ne kadar" can
-also mean "to what extent") only prefers the sentences that hold one.
+Two strengths: a question that can only be answered by a figure or a date (:data:`STRICT`)
+is never answered by a sentence without one; a looser ask ("how much", "насколько", "ne
+kadar" can also mean "to what extent"; "when" can be "after the elections") only prefers
+the sentences that hold one.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ class AnswerType(StrEnum):
     MONEY = "money"  # a sum: "1.6 billion euros", "86 миллионов долларов"
     COUNT = "count"  # a number: "how many", "сколько", "kaç", "what percentage"
     AMOUNT = "amount"  # probably a number: "how much", "насколько", "ne kadar", "how long"
-    TIME = "time"  # a year, a month, a date
+    DATE = "date"  # a date or a year: "what date", "в каком году", "hangi yıl"
+    TIME = "time"  # probably one: "when", "когда", "ne zaman"
 
 
-STRICT = frozenset({AnswerType.MONEY, AnswerType.COUNT})
+STRICT = frozenset({AnswerType.MONEY, AnswerType.COUNT, AnswerType.DATE})
 
 _FLAGS = re.IGNORECASE | re.UNICODE
 _WHY = re.compile(r"^\W*(why|how come|почему|зачем|отчего|neden|niçin|niye)\b", _FLAGS)
@@ -47,11 +50,12 @@ _AMOUNT_ASK = re.compile(
     r"(длина|мощность|объ[её]м|площадь|высота|численность)|ne kadar|ne büyüklükte|kapasitesi)",
     _FLAGS,
 )
-_TIME_ASK = re.compile(
-    r"\b(when|what year|which year|what date|since when|когда|в каком году|какого числа|"
-    r"с какого|ne zaman|hangi yıl\w*|hangi tarih\w*|ne zamandan)",
+_DATE_ASK = re.compile(
+    r"\b(what year|which year|what date|on what day|в каком году|какого числа|в какой день|"
+    r"hangi yıl\w*|hangi tarih\w*|ne tarihte)",
     _FLAGS,
 )
+_TIME_ASK = re.compile(r"\b(when|since when|когда|с какого|ne zaman|ne zamandan)", _FLAGS)
 
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
@@ -90,6 +94,8 @@ def expected_type(question: str) -> AnswerType | None:
         return AnswerType.COUNT
     if _AMOUNT_ASK.search(question):
         return AnswerType.AMOUNT
+    if _DATE_ASK.search(question):
+        return AnswerType.DATE
     if _TIME_ASK.search(question):
         return AnswerType.TIME
     return None
@@ -97,12 +103,12 @@ def expected_type(question: str) -> AnswerType | None:
 
 def types_in(text: str) -> frozenset[AnswerType]:
     """The kinds of answer ``text`` holds: a figure answers COUNT and AMOUNT questions, a
-    figure with a currency a MONEY one, a year, month or date a TIME one."""
+    figure with a currency a MONEY one, a year, month or date a DATE or TIME one."""
     found = set()
     if _NUMBER.search(text):
         found |= {AnswerType.COUNT, AnswerType.AMOUNT}
         if _CURRENCY.search(text):
             found.add(AnswerType.MONEY)
     if _TIME.search(text):
-        found.add(AnswerType.TIME)
+        found |= {AnswerType.DATE, AnswerType.TIME}
     return frozenset(found)
