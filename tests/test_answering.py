@@ -49,25 +49,32 @@ def test_a_source_no_footnote_cites_is_still_quoted_alone(
     assert "March 2031" in answer.text
 
 
+ALPHA = (
+    "# Alpha\n\nAlpha exports grew in 2020. Beta imports of alpha fell in 2020.[^1]\n\n"
+    '[^1]: "Alpha trade", Trade Weekly, https://example.org/alpha\n'
+)
+ALPHA_QUESTION = "What happened to alpha exports and imports in 2020?"
+
+
+def _alpha_answer(tmp_path: Path, source: str, check_answer: AnswerCheck) -> rag.Answer:
+    """Ask about two claims under one footnote [^1], whose source text is ``source``."""
+    docs = tmp_path / "docs"
+    (docs / "sources").mkdir(parents=True)
+    (docs / "notes.md").write_text(ALPHA, "utf-8")
+    header = "---\nlabel: 1\nurl: https://example.org/alpha\n---\n\n"
+    (docs / "sources" / "1.md").write_text(header + source, "utf-8")
+    settings = rag.Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "index")
+    assistant = rag.Assistant(settings)
+    answer = assistant.query(ALPHA_QUESTION)
+    check_answer(answer, assistant)
+    return answer
+
+
 def test_a_source_passage_backing_two_claims_is_quoted_once_and_pointed_at_twice(
     tmp_path: Path, check_answer: AnswerCheck
 ) -> None:
-    docs = tmp_path / "docs"
-    (docs / "sources").mkdir(parents=True)
-    (docs / "notes.md").write_text(
-        "# Alpha\n\nAlpha exports grew in 2020. Beta imports of alpha fell in 2020.[^1]\n\n"
-        '[^1]: "Alpha trade", Trade Weekly, https://example.org/alpha\n',
-        "utf-8",
-    )
-    (docs / "sources" / "1.md").write_text(
-        "---\nlabel: 1\nurl: https://example.org/alpha\n---\n\n"
-        "Alpha trade in 2020: exports grew and imports fell.\n",
-        "utf-8",
-    )
-    settings = rag.Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "index")
-    assistant = rag.Assistant(settings)
-    answer = assistant.query("What happened to alpha exports and imports in 2020?")
-    check_answer(answer, assistant)
+    source = "Alpha trade in 2020: exports grew and imports fell.\n"
+    answer = _alpha_answer(tmp_path, source, check_answer)
     assert [c.doc_id for c in answer.citations] == ["notes", "source-1", "notes"]
     assert answer.text.count("[2]") == 2  # one quote of the source, behind both claims
 
@@ -75,24 +82,11 @@ def test_a_source_passage_backing_two_claims_is_quoted_once_and_pointed_at_twice
 def test_a_further_claim_whose_source_would_overrun_the_budget_is_quoted_without_it(
     tmp_path: Path, check_answer: AnswerCheck
 ) -> None:
-    docs = tmp_path / "docs"
-    (docs / "sources").mkdir(parents=True)
-    (docs / "notes.md").write_text(
-        "# Alpha\n\nAlpha exports grew in 2020. Beta imports of alpha fell in 2020.[^1]\n\n"
-        '[^1]: "Alpha trade", Trade Weekly, https://example.org/alpha\n',
-        "utf-8",
+    padding = " ".join(["the ministry published the full tables for every province."] * 5)
+    source = (
+        f"Alpha exports grew in 2020, {padding}\n\nBeta imports of alpha fell in 2020, {padding}\n"
     )
-    padding = " ".join(["The ministry published the full tables for every province."] * 5)
-    (docs / "sources" / "1.md").write_text(
-        "---\nlabel: 1\nurl: https://example.org/alpha\n---\n\n"
-        f"Alpha exports grew in 2020, {padding.lower()}\n\n"
-        f"Beta imports of alpha fell in 2020, {padding.lower()}\n",
-        "utf-8",
-    )
-    settings = rag.Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "index")
-    assistant = rag.Assistant(settings)
-    answer = assistant.query("What happened to alpha exports and imports in 2020?")
-    check_answer(answer, assistant)
+    answer = _alpha_answer(tmp_path, source, check_answer)
     assert [c.doc_id for c in answer.citations] == ["notes", "source-1", "notes"]
     assert answer.text.endswith("[3]")  # the second claim, its footnote, no second source
     assert answer.citations[2].footnotes[0].label == "1"
