@@ -14,12 +14,13 @@ from types import SimpleNamespace
 import pytest
 
 import rag
-from rag.models import Answer, Citation, Footnote
+from rag.models import Answer, Citation, Footnote, Passage
 from rag.sources import FetchReport
 from rag.ui import AssistantUI, UploadRefusedError, sanitize_filename, save_upload
 from rag.ui_render import (
     CitationView,
     FootnoteView,
+    SourcesEntry,
     escape_text,
     paragraph_around,
     render_answer,
@@ -196,6 +197,19 @@ def test_abstention_reads_as_not_in_these_documents(ui: AssistantUI) -> None:
     message, panel = final(ui, "What is the population of Mars?")
     assert "rag-abstained" in message and "cite-marker" not in message
     assert "nothing is cited" in panel
+    # The closest passages are shown for the reader to judge, as text, never as citations.
+    assert "Closest passages" in panel and panel.count('class="rag-near"') == 3
+    assert "cite-card" not in panel
+
+
+def test_closest_passages_are_escaped_and_shortened() -> None:
+    near = Passage(
+        doc_id="d", title="<b>T</b>", text="<script>x()</script> " + "word " * 200, start=0, end=1
+    )
+    entry = SourcesEntry("a1", "q", Answer("No.", abstained=True), [], [near])
+    panel = render_sources_panel([entry])
+    assert "<script>" not in panel and "&lt;script&gt;" in panel and "&lt;b&gt;" in panel
+    assert len(panel) < 1200
 
 
 class StreamingAssistant:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
-from rag.models import Answer, Citation
+from rag.models import Answer, Citation, Passage
 from rag.ui_render import (
     CitationView,
     FootnoteView,
@@ -52,6 +52,7 @@ MAX_UPLOAD_BYTES = 5_000_000
 MAX_ANSWERS_KEPT = 10  # answers whose sources stay (folded) in the panel
 CHAT_CONCURRENCY = 4  # questions answered at once; the embedder is CPU-bound
 SOURCE_PASSAGE_CHARS = 700
+NEARBY_PASSAGES = 3  # shown, unquoted, when the answer abstains
 HEADER = (
     '<div class="rag-header"><h1>Document QA</h1><p>Ask about the documents in Russian, English '
     "or Turkish. Every claim links to the passage and the footnoted source behind it.</p></div>"
@@ -181,7 +182,9 @@ class AssistantUI:
                     part = _bot("".join(received), "streaming")
                     yield [*history, part], render_sources_panel(entries, shown), entries
             assert final is not None
-            entry = SourcesEntry(f"a{next(self._ids)}", shown, final, self.citation_views(final))
+            nearby = self._nearby(question) if final.abstained else []
+            views = self.citation_views(final)
+            entry = SourcesEntry(f"a{next(self._ids)}", shown, final, views, nearby)
         except Exception as err:  # the UI's boundary: a message in the chat, never a traceback
             if not isinstance(err, RagError):
                 log.exception("answering %r failed", question)
@@ -192,6 +195,13 @@ class AssistantUI:
         entries = [*entries, entry][-MAX_ANSWERS_KEPT:]
         message = {"role": "assistant", "content": render_answer(final, entry.answer_id)}
         yield [*history, message], render_sources_panel(entries), entries
+
+    def _nearby(self, question: str) -> list[Passage]:
+        """The passages closest to a question the documents do not answer."""
+        try:
+            return self.assistant.retrieve(question, k=NEARBY_PASSAGES)
+        except RagError:
+            return []
 
     def citation_views(self, answer: Answer) -> list[CitationView]:
         """What the sources panel shows for each citation of ``answer``."""

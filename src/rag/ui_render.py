@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from rag.models import Answer, Citation, Footnote
+from rag.models import Answer, Citation, Footnote, Passage
 
 if TYPE_CHECKING:
     from rag.assistant import DocumentInfo
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rag.sources import FetchReport
 
 PARAGRAPH_CAP = 1200  # characters of context shown around a cited span
+NEARBY_CHARS = 300  # of each closest passage shown when the answer abstains
 MARKER = re.compile(r"\[(\d{1,3})\]")
 # What Markdown would interpret in a chat message, as numeric entities (never Markdown syntax).
 _MARKDOWN_SPECIALS = {ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$:="}
@@ -56,6 +57,8 @@ class SourcesEntry:
     question: str
     answer: Answer
     citations: Sequence[CitationView]
+    # For an abstention: the passages that came closest, so the reader can judge for himself.
+    nearby: Sequence[Passage] = ()
 
 
 def escape_text(text: str) -> str:
@@ -192,9 +195,18 @@ def render_citation_card(view: CitationView, answer_id: str) -> str:
 
 def _entry_body(entry: SourcesEntry) -> str:
     if entry.answer.abstained or not entry.citations:
-        return (
+        empty = (
             '<p class="rag-empty">Nothing in these documents answers this, so nothing is cited.</p>'
         )
+        if not entry.nearby:
+            return empty
+        near = "".join(
+            f'<blockquote class="rag-near"><span class="cite-doc">{_short(p.title or p.doc_id)}'
+            f"</span><br>{_short(p.text, NEARBY_CHARS)}</blockquote>"
+            for p in entry.nearby
+        )
+        head = '<p class="rag-near-head">Closest passages (they do not answer it):</p>'
+        return empty + head + near
     return "".join(render_citation_card(v, entry.answer_id) for v in entry.citations)
 
 

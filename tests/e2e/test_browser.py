@@ -123,3 +123,15 @@ def test_upload_rebuild_and_ask(open_page: Any, screenshot: Any, tmp_path: Path)
     message = ask(page, "What is the Lisbon undersea cable project code-named?")
     assert "Blue Heron" in message.inner_text()
     expect(page.locator("#rag-sources .cite-doc", has_text="Lisbon cable").first).to_be_visible()
+
+
+def test_an_abstention_shows_the_closest_passages_uncited(open_page: Any, screenshot: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page()
+    message = ask(page, "How many people live in Baku?")
+    assert message.locator("a.cite-marker").count() == 0
+    sources = page.locator("#rag-sources")
+    expect(sources.locator(".rag-near").first).to_be_visible()
+    assert sources.locator(".cite-card").count() == 0
+    screenshot(page)
