@@ -16,7 +16,7 @@ import pytest
 import rag
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.sources import FetchReport
-from rag.ui import AssistantUI, UploadRefusedError, sanitize_filename, save_upload
+from rag.ui import AssistantUI
 from rag.ui_render import (
     CitationView,
     FootnoteView,
@@ -29,6 +29,7 @@ from rag.ui_render import (
     render_sources_panel,
     safe_url,
 )
+from rag.uploads import UploadRefusedError, sanitize_filename, save_upload
 
 HARBOR = """# Harbor Report
 
@@ -303,7 +304,7 @@ def test_save_upload_checks_size_and_content(tmp_path: Path, monkeypatch) -> Non
     binary.write_bytes(b"\x00\x01\x02PNG" * 10)
     empty.write_text("  \n", "utf-8")
     big.write_text("x" * 2000, "utf-8")
-    monkeypatch.setattr("rag.ui.MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr("rag.uploads.MAX_UPLOAD_BYTES", 1000)
     for path, reason in ((binary, "binary"), (empty, "empty"), (big, "limit")):
         with pytest.raises(UploadRefusedError, match=reason):
             save_upload(path, tmp_path / "docs")
