@@ -16,11 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers.transport import RecordingTransport
+from rag.addresses import address_refusal
 from rag.errors import FetchError
 from rag.models import Footnote
 from rag.settings import Settings
 from rag.sources import (
-    address_refusal,
     extract_main_text,
     fetch_page,
     fetch_sources,

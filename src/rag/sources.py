@@ -8,12 +8,9 @@ the request goes to the very address that was checked, so a second DNS answer ca
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from urllib.parse import urljoin
 import httpx
 import trafilatura
 
+from rag.addresses import address_refusal, resolve
 from rag.documents import front_matter
 from rag.errors import FetchError
 from rag.models import Footnote
@@ -32,7 +30,6 @@ from rag.settings import Settings
 __all__ = [
     "FetchReport",
     "FetchedPage",
-    "address_refusal",
     "extract_main_text",
     "fetch_page",
     "fetch_sources",
@@ -44,8 +41,6 @@ USER_AGENT = "rag-footnotes/0.1 (+source fetcher)"
 _TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_METADATA = frozenset(map(ipaddress.ip_address, ("169.254.169.254", "fd00:ec2::254")))
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # Lines that are page furniture, not content; trafilatura keeps some of them when they are
 # plain paragraphs rather than elements with a telling class name. Whole-line matches only,
@@ -56,8 +51,6 @@ _BOILERPLATE = re.compile(
     r"|(?:also available in|share on|поделиться в)\b.{0,60})$",
     re.I,
 )
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -206,77 +199,15 @@ def _check_url(url: str, settings: Settings, deadline: float) -> tuple[httpx.URL
     host = target.raw_host.decode("ascii")
     if not host:
         raise FetchError(f"refused: {url!r} has no host")
-    addresses = _resolve(host, target.port or _DEFAULT_PORTS[target.scheme], deadline)
+    addresses = resolve(host, target.port or _DEFAULT_PORTS[target.scheme], deadline)
+    if addresses is None:
+        raise FetchError(f"could not resolve {host}")
     for address in addresses:
         refusal = address_refusal(address, allow_loopback=settings.fetch_allow_loopback)
         if refusal:
             where = refusal if address == host else f"{host} resolves to {refusal}"
             raise FetchError(f"refused: {where}")
     return target, addresses
-
-
-def _resolve(host: str, port: int, deadline: float) -> list[str]:
-    """Every address ``host`` resolves to, in the resolver's order of preference."""
-    try:
-        return [str(ipaddress.ip_address(host))]
-    except ValueError:
-        pass  # a name, not a literal address
-    answer: list[list[str] | None] = []
-
-    def lookup() -> None:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            answer.append(list(dict.fromkeys(str(info[4][0]) for info in infos)))
-        except (OSError, UnicodeError):
-            answer.append(None)
-
-    # getaddrinfo has no timeout; a daemon thread keeps a stuck resolver from hanging us.
-    worker = threading.Thread(target=lookup, name="rag-resolve", daemon=True)
-    worker.start()
-    worker.join(max(deadline - time.monotonic(), 0))
-    if not answer or not answer[0]:
-        raise FetchError(f"could not resolve {host}")
-    return answer[0]
-
-
-def address_refusal(address: str, *, allow_loopback: bool = False) -> str | None:
-    """Why ``address`` must not be contacted (e.g. "10.0.0.1 is a private address"), or None.
-
-    ``allow_loopback`` lets 127.0.0.0/8 and ::1 through (tests serve pages there); private,
-    link-local, multicast, reserved and metadata addresses are refused regardless.
-    """
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return f"{address} is not an IP address"
-    kind = _address_kind(_embedded_ipv4(ip) or ip)
-    if kind is None or (kind == "a loopback" and allow_loopback):
-        return None
-    return f"{address} is {kind} address"
-
-
-def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    # An IPv6 form of an IPv4 address reaches that IPv4 host: ::ffff:127.0.0.1 is loopback.
-    if isinstance(ip, ipaddress.IPv4Address):
-        return None
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return ip.ipv4_mapped or ip.sixtofour
-
-
-def _address_kind(ip: IPAddress) -> str | None:
-    """The kind of a non-public address, with its article; None for a public one."""
-    checks = (
-        (ip in _METADATA, "a cloud metadata"),
-        (ip.is_loopback, "a loopback"),
-        (ip.is_unspecified, "an unspecified"),
-        (ip.is_link_local, "a link-local"),
-        (ip.is_multicast, "a multicast"),
-        (ip.is_private, "a private"),
-        (ip.is_reserved, "a reserved"),
-        (not ip.is_global, "a non-public"),  # e.g. 100.64.0.0/10, shared carrier NAT
-    )
-    return next((kind for refused, kind in checks if refused), None)
 
 
 def _send(
