@@ -1,4 +1,5 @@
-"""The extractive answerer's rules: headings are never the answer; stems meet by prefix."""
+"""Sentence ranking: headings are never the answer, stems meet by prefix, and a question
+asking for a sum is not answered by a sentence without one."""
 
 from __future__ import annotations
 
@@ -34,3 +35,21 @@ def test_supplies_finds_supplier(tmp_path: Path) -> None:
     answer = _assistant(tmp_path, "gas.md", GAS).query("Who supplies liquefied gas?")
     assert answer.citations and answer.citations[0].text.startswith("Norway became")
     assert [f.publisher for f in answer.citations[0].footnotes] == ["Reuters"]
+
+
+COSTS = (
+    "Bridge notes\n\n"
+    "The Velna bridge was praised by engineers for its design. "
+    "The Velna bridge cost 40 million euros and opened in 2029.\n"
+)
+
+
+def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(tmp_path: Path) -> None:
+    from rag.ranking import rank_sentences
+
+    assistant = _assistant(tmp_path, "bridge.md", COSTS)
+    question = "How much did the Velna bridge cost?"
+    found = assistant._search(question, 5)
+    ranked = rank_sentences(found.store, question, found.vector, found.hits, found.translations)
+    quoted = [found.store.unit_text(c.sentence) for c in ranked]
+    assert quoted == ["The Velna bridge cost 40 million euros and opened in 2029."]
