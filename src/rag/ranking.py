@@ -58,35 +58,34 @@ class Candidate:
     own: float | None = None  # then, the claim's own score, when it was a candidate itself
 
 
-def _word_weights(store: IndexStore, words: list[tuple[str, str]]) -> list[float]:
-    """How much each question word says: its IDF over passages (rare names weigh most).
+def _word_weights(
+    store: IndexStore, words: list[tuple[str, str]]
+) -> tuple[list[float], list[bool]]:
+    """How much each question word says: its IDF over passages (rare names weigh most), and
+    whether the corpus uses it at all (by stem or name key).
 
     A word the corpus never uses weighs as much as the rarest one: it may be the very thing
     asked about ("manat" in "the exchange rate of the manat").
     """
     unseen = float(np.log(len(store.passages) + 1)) or 1.0
-    weights = []
+    weights, seen = [], []
     for stem, key in words:
         known = [w for w in (store.idf(stem), store.idf(key) if key else None) if w is not None]
         weights.append(max(known) if known else unseen)
-    return weights
+        seen.append(bool(known))
+    return weights, seen
 
 
 def _findable_weights(
-    store: IndexStore,
-    words: list[tuple[str, str]],
-    weights: list[float],
-    alternatives: list[frozenset[str]],
+    weights: list[float], seen: list[bool], alternatives: list[frozenset[str]]
 ) -> list[float]:
     """``weights``, with 0 for the words no sentence can show: neither the word nor its name
     key occurs in the corpus, and it has no translation there (most words of an English
     question over a Russian text). Ranking counts only the words that can be found, so the
     one name or translated word that is found weighs what it should."""
     return [
-        weight
-        if alts or store.idf(stem) is not None or (key and store.idf(key) is not None)
-        else 0.0
-        for (stem, key), weight, alts in zip(words, weights, alternatives, strict=True)
+        weight if known or alts else 0.0
+        for weight, known, alts in zip(weights, seen, alternatives, strict=True)
     ]
 
 
@@ -136,7 +135,7 @@ def rank_sentences(
     a penalty when it lacks the kind of answer asked for (see the constants above).
     """
     words = question_words(question)
-    weights = _word_weights(store, words)
+    weights, seen = _word_weights(store, words)
     alternatives = list(translations)[: len(words)]
     alternatives += [frozenset()] * (len(words) - len(alternatives))
     q_numbers = numbers(question)
@@ -146,7 +145,7 @@ def rank_sentences(
     entries_allowed = asks_about_sources(question)
     language = detect_language(question)
     wanted = expected_type(question)
-    findable = _findable_weights(store, words, weights, alternatives)
+    findable = _findable_weights(weights, seen, alternatives)
     out = []
     for hit in hits:
         record = store.passages[hit.row]
