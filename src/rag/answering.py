@@ -135,15 +135,11 @@ class ExtractiveAnswerer:
         best = candidates[0]
         if best.same_language:
             return True
-        vectors = self.store.sentence_vectors
-        others = (
-            c.score
-            for c in candidates[1:]
-            if float(vectors[c.sentence] @ vectors[best.sentence]) < PARAPHRASE
-        )
+        others = (c.score for c in candidates[1:] if not self._repeats(c, [best]))
         return best.score - max(others, default=0.0) >= STAND_OUT
 
     def _repeats(self, cand: Candidate, chosen: list[Candidate]) -> bool:
+        """Whether ``cand`` restates one of ``chosen`` (cosine >= PARAPHRASE)."""
         vectors = self.store.sentence_vectors
         return any(
             float(vectors[cand.sentence] @ vectors[c.sentence]) >= PARAPHRASE for c in chosen
