@@ -7,24 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpers.passages import PESKOV
 from llm_server import FakeLLMServer, Reply, closed_port
 from rag.errors import ConfigError, LLMError
 from rag.llm import LLMAnswerer, build_prompt, fit_passages, llm_failure_note
-from rag.models import Answer, Footnote, Passage
+from rag.models import Answer, Passage
 from rag.settings import Settings
 from rag.text import not_covered_message
 from rag.tokens import count_tokens
 from rag.verification import markers_consistent
 
-PESKOV = Passage(
-    doc_id="article",
-    title="Russia and Azerbaijan",
-    text="Kremlin spokesman Dmitry Peskov described the leaders' dialogue as "
-    "“warm and necessary”.[iii]",
-    start=100,
-    end=180,
-    footnotes=[Footnote("iii", title="Peskov on the call", publisher="TASS")],
-)
 GAS = Passage(
     doc_id="source-vi",
     title="EU energy strategy",

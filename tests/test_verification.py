@@ -7,20 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.passages import PESKOV
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.text import not_covered_message
 from rag.verification import markers_consistent, split_sentences, verify_answer
 
-PESKOV = Passage(
-    doc_id="article",
-    title="Russia and Azerbaijan",
-    text="Kremlin spokesman Dmitry Peskov described the leaders' dialogue as "
-    "“warm and necessary”.[iii]",
-    start=100,
-    end=180,
-    footnotes=[Footnote("iii", title="Peskov on the call", publisher="TASS")],
-    score=0.9,
-)
 PUTIN_RU = Passage(
     doc_id="article",
     title="Российско-азербайджанские отношения",
