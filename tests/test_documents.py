@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.chunking import split_sentences
-from rag.documents import Document, load_documents, parse_document, read_text_file
+from rag.documents import Document, front_matter, load_documents, parse_document, read_text_file
 from rag.errors import DocumentError
 
 pytestmark = pytest.mark.usefixtures("clean_rag_env")
@@ -338,3 +338,88 @@ def test_other_footnote_forms(text: str) -> None:
     scopes = {s.label: text[s.start : s.end].rstrip(".") for s in doc.scopes}
     assert scopes == {"1": "Trade grew", "2": "Ports grew"}
     assert not doc.warnings
+
+
+# -- front matter ------------------------------------------------------------------------------
+
+TOML_POST = """\
++++
+title = "Why Ports Grow"
+date = 2024-03-01T10:00:00Z
+tags = ["ports", "trade"]
+
+[params]
+author = "Ann Lee"
++++
+
+Ports grew fast.[^1] Trade followed.
+
+[^1]: https://example.com/ports
+"""
+
+YAML_POST = """\
+---
+title: "Limanlar neden büyür?"
+date: 2024-03-02
+description: >
+  A summary that
+  must not be indexed.
+tags:
+  - ports
+---
+
+Limanlar hızla büyüdü.[^1] Ticaret arttı.
+
+[^1]: https://example.com/limanlar
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "date", "first_paragraph"),
+    [
+        (TOML_POST, "Why Ports Grow", "2024-03-01T10:00:00Z",
+         "Ports grew fast.[^1] Trade followed."),
+        (YAML_POST, "Limanlar neden büyür?", "2024-03-02",
+         "Limanlar hızla büyüdü.[^1] Ticaret arttı."),
+    ],
+    ids=["toml", "yaml"],
+)  # fmt: skip
+def test_front_matter_gives_title_and_date_and_is_never_text(
+    text: str, title: str, date: str, first_paragraph: str
+) -> None:
+    doc = parse_document("p", "p.md", text)
+    assert (doc.title, doc.date) == (title, date)
+    assert doc.text == text  # offsets stay those of the file
+    body_start = text.index(text[:4], 4) + 4  # after the closing fence
+    assert all(s >= body_start for s, _ in doc.paragraphs)
+    assert [text[s:e] for s, e in doc.paragraphs] == [first_paragraph]
+    assert [f.label for f in doc.footnotes] == ["1"]
+    assert doc.labels_in(*doc.paragraphs[0]) == ["1"]
+
+
+def test_front_matter_reader() -> None:
+    meta, body = front_matter(TOML_POST)
+    assert meta == {
+        "title": "Why Ports Grow",
+        "date": "2024-03-01T10:00:00Z",
+        "tags": "",
+        "author": "Ann Lee",
+    }
+    assert TOML_POST[body:].startswith("\nPorts grew fast.")
+    meta, _ = front_matter(YAML_POST)
+    assert meta["description"] == "A summary that must not be indexed."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\nA document that opens with a rule, then prose.\n---\n\nMore prose.\n",
+        "---\ntitle: never closed\n\nBody text.\n",
+        "Body first.\n---\ntitle: not at the top\n---\n",
+    ],
+    ids=["rule-then-prose", "unclosed", "not-at-the-top"],
+)
+def test_what_is_not_front_matter_stays_text(text: str) -> None:
+    assert front_matter(text) == ({}, 0)
+    doc = parse_document("p", "p.md", text)
+    assert any("Body" in doc.text[s:e] or "prose" in doc.text[s:e] for s, e in doc.paragraphs)

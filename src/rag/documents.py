@@ -26,6 +26,7 @@ from rag.footnotes import (
     parse_entry,
     scopes_of_paragraph,
 )
+from rag.front_matter import front_matter
 from rag.models import Footnote
 
 __all__ = [
@@ -61,7 +62,6 @@ RELATED_BLOCK = re.compile(
     re.IGNORECASE,
 )
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
-_FRONT_MATTER_KEY = re.compile(r"^(?P<key>[A-Za-z_]+):\s*(?P<value>.*)$")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class Document:
     scopes: tuple[Scope, ...] = ()
     source_label: str | None = None
     source_url: str = ""
+    date: str = ""  # from the front matter, as written there
     warnings: tuple[str, ...] = ()
 
     @property
@@ -105,23 +106,6 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
         pos += len(line)
 
 
-def front_matter(text: str) -> tuple[dict[str, str], int]:
-    """``key: value`` lines between leading ``---`` fences, and where the body starts."""
-    if not text.startswith("---"):
-        return {}, 0
-    meta: dict[str, str] = {}
-    lines = list(_lines(text))
-    for number, (start, end) in enumerate(lines[1:], start=1):
-        line = text[start:end]
-        if line.strip() == "---":
-            body_start = lines[number + 1][0] if number + 1 < len(lines) else len(text)
-            return meta, body_start
-        match = _FRONT_MATTER_KEY.match(line)
-        if match:
-            meta[match.group("key").lower()] = match.group("value").strip()
-    return {}, 0
-
-
 def _guess_title(text: str, lines: list[tuple[int, int]], fallback: str) -> str:
     """The first markdown heading, else the first short line that reads like a title."""
     candidates = [text[s:e].strip() for s, e in lines[:12] if text[s:e].strip()]
@@ -137,11 +121,14 @@ def _guess_title(text: str, lines: list[tuple[int, int]], fallback: str) -> str:
 
 
 def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Document:
-    """Find paragraphs, boilerplate, the footnote list and the markers' scopes in ``text``."""
+    """Find paragraphs, boilerplate, the footnote list and the markers' scopes in ``text``.
+
+    Front matter (YAML or TOML) gives the title and date, and is no part of any paragraph.
+    """
     meta, body_start = front_matter(text)
     lines = [(s, e) for s, e in _lines(text) if s >= body_start]
     title = meta.get("title") or title or _guess_title(text, lines, Path(path).stem)
-    source_label = meta.get("label")
+    source_label = meta.get("label") or None
     if source_label is None and path.startswith("sources/"):
         source_label = Path(path).stem.lower()
 
@@ -236,6 +223,7 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
         scopes=tuple(scopes),
         source_label=source_label,
         source_url=meta.get("url", ""),
+        date=meta.get("date", ""),
         warnings=tuple(warnings),
     )
 

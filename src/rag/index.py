@@ -45,7 +45,7 @@ __all__ = ["FORMAT_VERSION", "IndexStatus", "build_index", "index_status", "load
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11  # 11: footnote forms of issue 12 (named labels, list items, front matter)
 Progress = Callable[[str, int, int], None]
 
 
