@@ -181,3 +181,23 @@ def test_long_sentence_gets_clause_windows() -> None:
     assert any(w.startswith(second) for w in windows)
     assert all(len(w) < len(sentence) for w in windows)
     assert clause_windows("Короткое предложение, без окон.", 0, 31) == []
+
+
+def test_front_matter_and_list_bullets_are_never_passage_text() -> None:
+    text = (
+        '+++\ntitle = "Ports"\ndescription = "Front matter text is metadata."\n+++\n\n'
+        "The plan has parts:\n- a new quay[^quay];\n- a rail link[^rail].\n\n"
+        "[^quay]: https://example.org/new-quay\n[^rail]: https://example.org/rail-link\n"
+    )
+    doc = parse_document("p", "p.md", text)
+    chunks = chunk_document(doc, 160)
+    shown = [(text[c.start : c.end], c.labels, c.kind) for c in chunks]
+    assert shown == [
+        ("The plan has parts:", (), "body"),
+        ("a new quay[^quay];", ("quay",), "body"),
+        ("a rail link[^rail].", ("rail",), "body"),
+        ("https://example.org/new-quay", ("quay",), "footnote"),
+        ("https://example.org/rail-link", ("rail",), "footnote"),
+    ]
+    for chunk in chunks:
+        _check_chunk(doc, chunk)

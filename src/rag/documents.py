@@ -1,8 +1,8 @@
-"""Loading the corpus: removing boilerplate, finding paragraphs and footnotes.
+"""Documents: removing boilerplate, finding paragraphs (scope units) and footnotes.
 
 Offsets always refer to ``Document.text``: the file's text as decoded (for HTML, the main text
-extracted from it). Nothing is rewritten; boilerplate is only left out of the paragraphs.
-Which files are documents, and how they are decoded: :mod:`rag.files`.
+extracted from it). Nothing is rewritten; front matter and boilerplate are only left out of
+the paragraphs. Which files are documents, and how they are decoded: :mod:`rag.files`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from pathlib import Path
 
 from rag.files import MAX_FILE_BYTES, SUFFIXES, candidate_files, read_text_file, scan_files
 from rag.footnotes import (
-    ENTRY_LINE,
-    LIST_ITEM,
     NOTES_HEADING,
+    FootnoteList,
     Marker,
     Scope,
     find_markers,
     labels_in,
-    parse_entry,
+    match_entry,
     scopes_of_paragraph,
 )
 from rag.front_matter import front_matter
 from rag.models import Footnote
+from rag.text import FOOTNOTE_MARKER
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -62,6 +62,12 @@ RELATED_BLOCK = re.compile(
     re.IGNORECASE,
 )
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
+# Scope units: a list item ("- …", "* …", "1. …") and a quote line ("> …") stand alone.
+_LIST_BULLET = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+(?=\S)")
+_QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}>(?:[ \t]*>)*[ \t]?")
+_RULE = re.compile(r"^[ \t]*(?:[-*_=][ \t]*){3,}$")  # "---", "* * *", a setext underline
+_PUNCT = " \t\xa0.,;:!?…)]»”\"'"
+Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,18 @@ class Document:
     def is_source(self) -> bool:
         return self.source_label is not None
 
+    def footnote_counts(self) -> dict[str, int]:
+        """Entries of the footnote list ("found"), those a marker uses ("used") or none does
+        ("unused"), and markers whose label has no entry ("missing")."""
+        listed = self.entry_spans.keys()
+        used = {m.label for m in self.markers}
+        return {
+            "found": len(listed),
+            "used": len(used & listed),
+            "unused": len(listed - used),
+            "missing": len(used - listed),
+        }
+
     def labels_in(self, start: int, end: int) -> list[str]:
         """Labels whose scope intersects ``text[start:end]``, in order of first appearance."""
         if self.source_label is not None:
@@ -108,7 +126,13 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
 
 def _guess_title(text: str, lines: list[tuple[int, int]], fallback: str) -> str:
     """The first markdown heading, else the first short line that reads like a title."""
-    candidates = [text[s:e].strip() for s, e in lines[:12] if text[s:e].strip()]
+    candidates = [
+        text[s:e].strip()
+        for s, e in lines[:12]
+        if text[s:e].strip()
+        and not _LIST_BULLET.match(text[s:e])
+        and not _QUOTE_PREFIX.match(text[s:e])
+    ]
     for line in candidates:
         heading = _MD_HEADING.match(line)
         if heading:
@@ -118,6 +142,101 @@ def _guess_title(text: str, lines: list[tuple[int, int]], fallback: str) -> str:
         if 3 <= len(words) <= 25 and len(line) <= 200 and not line.endswith((".", ":", ";")):
             return line
     return fallback
+
+
+class _Units:
+    """The scope units of a document, gathered line by line: paragraphs (runs of lines
+    between blank lines), each list item (with its indented continuation lines) and each
+    ``>`` quote line. Spans leave out the bullet or ``>`` and surrounding spaces."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.spans: list[Span] = []
+        self._block: list[Span] = []
+        self._in_item = False
+        self._after_quote = False  # the line above was a quote line (a unit already closed)
+
+    def close(self) -> None:
+        """End the current unit (at a blank line, a heading, an entry …)."""
+        self._flush()
+        self._after_quote = False
+
+    def _flush(self) -> None:
+        if self._block:
+            self.spans.append((self._block[0][0], self._block[-1][1]))
+            self._block.clear()
+        self._in_item = False
+
+    def _append(self, start: int, end: int) -> None:
+        piece = self.text[start:end]
+        if piece.strip():
+            self._block.append((start + len(piece) - len(piece.lstrip()),
+                                end - len(piece) + len(piece.rstrip())))  # fmt: skip
+
+    def add_line(self, start: int, end: int) -> None:
+        """A line of body text, ``text[start:end]``."""
+        line = self.text[start:end]
+        if _only_markers(line):
+            # "[1]" on a line of its own supports the unit just above it.
+            if not self._block and self._after_quote and self.spans:
+                self.spans[-1] = (self.spans[-1][0], end - len(line) + len(line.rstrip()))
+                return
+            self._append(start, end)
+            return
+        self._after_quote = False
+        quote = _QUOTE_PREFIX.match(line)
+        if quote:
+            self._flush()
+            bullet = _LIST_BULLET.match(line[quote.end() :])
+            self._append(start + quote.end() + (bullet.end() if bullet else 0), end)
+            self._flush()
+            self._after_quote = True
+            return
+        bullet = _LIST_BULLET.match(line)
+        if bullet:
+            self._flush()
+            self._append(start + bullet.end(), end)
+            self._in_item = True
+            return
+        if self._in_item and line[:1] not in " \t":
+            self._flush()  # the text after a list is a unit of its own, not part of the item
+        self._append(start, end)
+
+
+def _only_markers(line: str) -> bool:
+    return bool(FOOTNOTE_MARKER.search(line)) and not FOOTNOTE_MARKER.sub("", line).strip(_PUNCT)
+
+
+def _continues_entry(line: str, after_blank: bool) -> bool:
+    """An indented line continues the entry above it; after a blank line only when indented
+    like a markdown paragraph (four spaces or a tab)."""
+    indent = len(line) - len(line.lstrip(" \t"))
+    return indent > 0 and (not after_blank or indent >= 4 or line.startswith("\t"))
+
+
+def _usage_warnings(path: str, listed: list[str], used: list[str]) -> list[str]:
+    """One line for the markers without an entry, one for the entries no marker uses."""
+    warnings = []
+    missing = [label for label in used if label not in listed]
+    unused = [label for label in listed if label not in used]
+    if missing:
+        verb = "has" if len(missing) == 1 else "have"
+        warnings.append(f"{path}: {_some(missing, 'marker')} {verb} no entry in the footnote list")
+    if unused:
+        verb = "is" if len(unused) == 1 else "are"
+        warnings.append(f"{path}: {_some(unused, 'footnote')} {verb} listed but no marker uses "
+                        f"{'it' if len(unused) == 1 else 'them'}")  # fmt: skip
+    return warnings
+
+
+def _some(labels: list[str], noun: str, shown: int = 8) -> str:
+    """ "footnote [3]", "footnotes [1], [2]", "40 footnotes ([1], [2], … and 32 more)"."""
+    names = ", ".join(f"[{label}]" for label in labels[:shown])
+    if len(labels) == 1:
+        return f"{noun} {names}"
+    if len(labels) <= shown:
+        return f"{noun}s {names}"
+    return f"{len(labels)} {noun}s ({names} and {len(labels) - shown} more)"
 
 
 def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Document:
@@ -132,91 +251,72 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
     if source_label is None and path.startswith("sources/"):
         source_label = Path(path).stem.lower()
 
-    paragraphs: list[tuple[int, int]] = []
-    footnotes: dict[str, Footnote] = {}
-    entry_spans: dict[str, tuple[int, int]] = {}
-    warnings: list[str] = []
-    block: list[tuple[int, int]] = []
-    in_notes = False
+    units = _Units(text)
+    entries = FootnoteList()
+    in_notes = after_blank = False
     previous_line = ""
     open_entry: str | None = None  # the entry an indented next line continues
-
-    def close_block() -> None:
-        if block:
-            paragraphs.append((block[0][0], block[-1][1]))
-            block.clear()
-
     for start, end in lines:
         line = text[start:end]
         stripped = line.strip()
         if not stripped:
-            close_block()
-            open_entry = None
+            units.close()
+            after_blank = True
             continue
-        if open_entry is not None and line[:1] in " \t" and not ENTRY_LINE.match(line):
+        entry = None if source_label else match_entry(line, in_notes=in_notes)
+        if open_entry is not None and entry is None and _continues_entry(line, after_blank):
             # An indented line continues the entry above it (markdown footnote definitions).
-            body_start = entry_spans[open_entry][0]
-            body_end = start + len(line.rstrip())
-            footnotes[open_entry] = parse_entry(
-                open_entry, " ".join(text[body_start:body_end].split())
-            )
-            entry_spans[open_entry] = (body_start, body_end)
+            entries.extend(open_entry, start + len(line.rstrip()))
+            after_blank = False
             continue
-        open_entry = None
+        open_entry, after_blank = None, False
         if RELATED_BLOCK.match(stripped) and len(stripped) < 80:
             break  # a trailing "related articles" block: everything after it is navigation
-        entry = ENTRY_LINE.match(line) or (LIST_ITEM.match(line) if in_notes else None)
-        if entry and not source_label:
-            close_block()
-            label = entry.group("label").lower()
-            if label in footnotes:
-                warnings.append(f"footnote [{label}] is defined twice; keeping the first")
-            else:
-                footnotes[label] = parse_entry(label, entry.group("body"))
-                body_end = start + entry.start("body") + len(entry.group("body").rstrip())
-                entry_spans[label] = (start + entry.start("body"), body_end)
-                open_entry = label
+        if entry:
+            units.close()
+            entries.add(entry.label, start + entry.start, start + entry.end)
+            open_entry = entry.label
             previous_line = stripped
             continue
+        # A short line said twice is a byline or a caption; one with a marker is a claim.
         is_repeat = stripped == previous_line and len(stripped) <= 80
+        is_repeat = is_repeat and not FOOTNOTE_MARKER.search(stripped)
         previous_line = stripped
         if NOTES_HEADING.match(stripped):
-            close_block()
+            units.close()
             in_notes = True
             continue
         in_notes = False
         if SHARE_LINE.match(stripped) or ALSO_AVAILABLE.match(stripped) or is_repeat:
-            close_block()
+            units.close()
             continue
-        if _MD_HEADING.match(line):
-            close_block()  # headings name sections; they are not claims to cite
+        if _MD_HEADING.match(line) or _RULE.match(line):
+            units.close()  # headings name sections; they are not claims to cite
             continue
-        block.append(
-            (start + len(line) - len(line.lstrip()), end - (len(line) - len(line.rstrip())))
-        )
-    close_block()
+        units.add_line(start, end)
+    units.close()
 
+    footnotes, entry_spans, listed_twice = entries.resolve(text)
+    warnings = [f"{path}: {warning}" for warning in listed_twice]
     markers: list[Marker] = []
     scopes: list[Scope] = []
     if not source_label:
-        for para_start, para_end in paragraphs:
+        for para_start, para_end in units.spans:
             found = find_markers(text, para_start, para_end)
             markers.extend(found)
             scopes.extend(scopes_of_paragraph(text, para_start, para_end, found))
-    used = {m.label for m in markers}
-    for label in sorted(used - footnotes.keys()):
-        warnings.append(f"{path}: marker [{label}] has no entry in the footnote list")
-        footnotes[label] = Footnote(label=label)
-    for label in sorted(footnotes.keys() - used):
-        warnings.append(f"{path}: footnote [{label}] is listed but no marker uses it")
-    for warning in warnings:
-        log.warning(warning)
+    used = list(dict.fromkeys(m.label for m in markers))
+    warnings += _usage_warnings(path, list(footnotes), used)
+    for label in used:
+        footnotes.setdefault(label, Footnote(label=label))
+    if warnings:
+        log.warning("; ".join(warnings))  # one line a document, however many footnotes
     return Document(
         doc_id=doc_id,
         title=title,
         path=path,
         text=text,
-        paragraphs=tuple(paragraphs),
+        paragraphs=tuple(units.spans),
         footnotes=tuple(footnotes.values()),
         entry_spans=entry_spans,
         markers=tuple(markers),

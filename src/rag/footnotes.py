@@ -1,14 +1,21 @@
-"""Footnotes: the list at the end of a document, the markers in its body, and their scopes.
+"""Footnotes: the lines of a footnote list, the markers in the body, and their scopes.
 
-Forms understood (by general rules, not for one article):
+Forms of a footnote-list line (by general rules, not for one article):
 
-* bracketed entries at the start of a line: ``[iii] Author, “Title”, Publisher, URL, (…)``;
-* markdown definitions: ``[^3]: …``;
-* a numbered list under a heading such as «Примечания», «Источники», "Notes", "References":
-  ``1. …`` / ``1) …`` / ``[1] …``.
+* a bracketed entry at the start of a line: ``[iii] Author, “Title”, Publisher, URL, (…)``;
+* a markdown definition, numbered or named: ``[^3]: …``, ``[^costs]: …``, continued on
+  indented lines (see :mod:`rag.documents`);
+* a link reference definition: ``[1]: https://… "Title"``;
+* a numbered list under a heading such as «Примечания», «Литература», "Notes", "Sources",
+  "Kaynakça" (``# KAYNAKÇA``, any level, any case, or a plain line): ``1. …`` / ``1) …`` /
+  ``[1] …`` / ``- [1] …``.
+
+What an entry says is read by :mod:`rag.footnote_entries`.
 
 Scope rule: a marker supports the text before it, back to the previous marker or the start
-of its paragraph. Markers written back to back (``[1][2]``) share one scope.
+of its paragraph (a list item or a quote line is a paragraph of its own). Markers written
+back to back (``[1][2]``, ``[^1] [^2]``) share one scope; a marker may stand before the full
+stop (``word[^1].``), after it, or after a space (``… sentence. [1]``).
 """
 
 from __future__ import annotations
@@ -16,50 +23,81 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
+from rag.footnote_entries import host_of, merge_entries, parse_entry
 from rag.models import Footnote
 from rag.text import FOOTNOTE_MARKER
 
+Span = tuple[int, int]
+
 __all__ = [
-    "ENTRY_LINE",
-    "LIST_ITEM",
     "NOTES_HEADING",
+    "EntryLine",
+    "FootnoteList",
     "Marker",
     "Scope",
     "find_markers",
+    "host_of",
     "labels_in",
+    "match_entry",
     "parse_entry",
     "scopes_of_paragraph",
 ]
 
-_LABEL = r"(?P<label>\d{1,3}|[ivxlcdm]{1,7})"
-# "[iii] text", "[^3]: text", "[12]. text" at the start of a line.
 _SPACE = r"[^\S\r\n]"  # any whitespace but a line break (entries use no-break spaces)
-ENTRY_LINE = re.compile(rf"^{_SPACE}*\[\^?{_LABEL}\][:.]?{_SPACE}+(?P<body>\S.*)$", re.IGNORECASE)
+_SHORT_LABEL = re.compile(r"\d{1,3}|[ivxlcdm]{1,7}", re.IGNORECASE)
+# "[iii] text", "[^3]: text", "[^costs]: text", "[1]: https://…", "[12]. text".
+_BRACKETED_ENTRY = re.compile(
+    rf"^{_SPACE}*(?P<bullet>[-*+•]{_SPACE}+)?\[(?P<caret>\^)?(?P<label>\w[\w-]{{0,39}})\]"
+    rf"(?P<sep>[:.])?(?P<space>{_SPACE}*)(?P<body>\S.*?){_SPACE}*$"
+)
 # "1. text", "1) text", "^1 text" inside a notes section.
-LIST_ITEM = re.compile(rf"^{_SPACE}*\^?{_LABEL}[.)]?{_SPACE}+(?P<body>\S.*)$", re.IGNORECASE)
-NOTES_HEADING = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t]*)?(?:примечания|сноски|источники(?: и литература)?|литература|"
+_NUMBERED_ENTRY = re.compile(
+    rf"^{_SPACE}*\^?(?P<label>\d{{1,3}}|[ivxlcdm]{{1,7}})[.)]?{_SPACE}+(?P<body>\S.*?){_SPACE}*$",
+    re.IGNORECASE,
+)
+_NOTES_WORDS = (
+    r"(?:примечания|сноски|источники(?: и литература)?|литература|"
     r"список (?:использованн\w+ )?(?:литературы|источников)|использованные источники|"
     r"библиография|ссылки|notes|footnotes|endnotes|references|sources|bibliography|"
-    r"works cited|citations|kaynaklar|kaynakça|dipnotlar|notlar)[ \t]*:?[ \t]*$",
+    r"works cited|citations|kaynaklar|kaynakça|dipnotlar|notlar)"
+)
+NOTES_HEADING = re.compile(
+    rf"^[ \t]*(?:#{{1,6}}[ \t]*)?[*_]{{0,2}}{_NOTES_WORDS}"
+    rf"(?:[ \t]+(?:and|&|и|ve)[ \t]+{_NOTES_WORDS})?[ \t]*:?[*_]{{0,2}}[ \t]*:?[ \t]*#*[ \t]*$",
     re.IGNORECASE,
 )
-
-_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
-_MD_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<url>https?://[^)\s]+)\)", re.IGNORECASE)
-_QUOTED = re.compile(r"“(?P<a>[^”]+)”|«(?P<b>[^»]+)»|\"(?P<c>[^\"]+)\"|„(?P<d>[^“”]+)[“”]")
-_ACCESSED = re.compile(
-    r"\(?\s*(?:дата обращения|accessed(?: on)?|retrieved(?: on)?|erişim(?: tarihi)?|"
-    r"просмотрено|access date)\s*[:.]?\s*(?P<date>[^)\n]*?)\s*\)?\s*[.;]?\s*$",
-    re.IGNORECASE,
-)
-_GOST_AUTHOR = re.compile(r"^\s*[^\W\d_]+(?:-[^\W\d_]+)?,?\s+(?:[^\W\d_]\.\s?){1,2}")
-_EMPHASIS = re.compile(r"^[*_]+|[*_]+$")
-
 
 _CLOSING = " \t\r\n\xa0.,;:!?…)]»”\"'"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLine:
+    """A line of a footnote list: its label and where its text is, ``line[start:end]``."""
+
+    label: str
+    start: int
+    end: int
+
+
+def match_entry(line: str, *, in_notes: bool) -> EntryLine | None:
+    """The footnote entry that ``line`` starts, if any.
+
+    Anywhere: ``[label] …`` with a numeric or roman label, ``[^label]: …`` with any label of
+    letters, digits, ``-`` and ``_``. Under a notes heading also ``1. …``, ``1) …`` and a
+    bulleted ``- [1] …``.
+    """
+    found = _BRACKETED_ENTRY.match(line)
+    if found and (in_notes or not found.group("bullet")):
+        label, named = found.group("label"), found.group("caret") and found.group("sep") == ":"
+        spaced = bool(found.group("space")) or found.group("sep") == ":"
+        if spaced and (named or _SHORT_LABEL.fullmatch(label)):
+            return EntryLine(label.lower(), found.start("body"), found.end("body"))
+    numbered = _NUMBERED_ENTRY.match(line) if in_notes else None
+    if numbered:
+        label = numbered.group("label").lower()
+        return EntryLine(label, numbered.start("body"), numbered.end("body"))
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,66 +116,6 @@ class Scope:
     label: str
     start: int
     end: int
-
-
-def _clean(part: str) -> str:
-    return _EMPHASIS.sub("", part.strip().strip(",.;:–—-").strip()).strip()
-
-
-def parse_entry(label: str, body: str) -> Footnote:
-    """Split one footnote entry into title, publisher, URL and access date."""
-    label = label.lower()
-    url = ""
-    link = _MD_LINK.search(body)
-    if link:
-        url = link.group("url")
-        body = body[: link.start()] + link.group("text") + body[link.end() :]
-    else:
-        found = _URL.search(body)
-        if found:
-            url = found.group().rstrip(".,;")
-            body = body[: found.start()] + body[found.end() :]
-    accessed = ""
-    when = _ACCESSED.search(body)
-    if when:
-        accessed = when.group("date").strip(" .")
-        body = body[: when.start()]
-    body = re.sub(r"<\s*>|\(\s*\)|\bURL\s*:?", "", body)
-
-    title, publisher = "", ""
-    # The title is the longest quotation: "АО «Казгеология», «Итоги разведки…»" names a company
-    # in quotes first.
-    quoted = max(_QUOTED.finditer(body), key=lambda m: len(m.group()), default=None)
-    if "//" in body and not quoted:
-        # GOST style: "Author I. I. Title // Publisher. Year. URL: … (дата обращения: …)"
-        left, right = body.split("//", 1)
-        title = _clean(_GOST_AUTHOR.sub("", left))
-        publisher = _clean(re.split(r"\.\s|,", right.strip(), maxsplit=1)[0])
-    elif quoted:
-        title = _clean(next(g for g in quoted.groups() if g is not None))
-        rest = body[quoted.end() :]
-        if "//" in rest:  # "Author, «Title» // Publisher, 21.03.2025."
-            publisher = _clean(re.split(r"\.\s|,", rest.split("//", 1)[1].strip(), maxsplit=1)[0])
-        else:
-            publisher = next((p for p in (_clean(p) for p in rest.split(",")) if p), "")
-    else:
-        parts = [p for p in (_clean(p) for p in re.split(r",|\.\s", body)) if p]
-        if len(parts) == 1:
-            title = parts[0]
-        elif len(parts) == 2:
-            title, publisher = parts
-        elif parts:
-            # "Author, Title, Publisher, …": the usual order in reference lists.
-            title, publisher = parts[1], parts[2]
-    if not title and url:
-        title = url
-    return Footnote(label=label, title=title, publisher=publisher, url=url, accessed=accessed)
-
-
-def host_of(url: str) -> str:
-    """The host name of a URL, without a leading ``www.`` ("" when there is none)."""
-    host = urlparse(url).hostname or ""
-    return host.removeprefix("www.")
 
 
 def labels_in(scopes: Iterable[Scope], start: int, end: int) -> list[str]:
@@ -176,3 +154,54 @@ def scopes_of_paragraph(text: str, start: int, end: int, markers: list[Marker]) 
         previous_scope = span
         previous_end = marker.end
     return scopes
+
+
+class FootnoteList:
+    """The entries of a document's footnote list, gathered line by line, then resolved.
+
+    A label listed twice (a numbered list of bare URLs, then link reference definitions
+    ``[1]: https://… "Title"``) becomes one footnote: what is written beats what the URL
+    suggests (see :func:`rag.footnote_entries.merge_entries`). Two entries naming different
+    URLs keep the first, with a warning.
+    """
+
+    def __init__(self) -> None:
+        self._definitions: dict[str, list[Span]] = {}
+
+    def add(self, label: str, start: int, end: int) -> None:
+        """An entry of ``label`` whose text is ``text[start:end]``."""
+        self._definitions.setdefault(label, []).append((start, end))
+
+    def extend(self, label: str, end: int) -> None:
+        """The latest entry of ``label`` goes on to ``end`` (an indented continuation line)."""
+        start, _ = self._definitions[label][-1]
+        self._definitions[label][-1] = (start, end)
+
+    def resolve(self, text: str) -> tuple[dict[str, Footnote], dict[str, Span], list[str]]:
+        """The footnotes by label, the span of the entry each is quoted from, and warnings."""
+        notes: dict[str, Footnote] = {}
+        spans: dict[str, Span] = {}
+        warnings: list[str] = []
+        for label, definitions in self._definitions.items():
+            parsed = [(parse_entry(label, _entry_text(text, s, e)), (s, e)) for s, e in definitions]
+            merged, accepted = parsed[0][0], parsed[:1]
+            for note, span in parsed[1:]:
+                combined = merge_entries(merged, note)
+                if combined is None:
+                    warnings.append(f"footnote [{label}] is listed twice with different URLs; "
+                                    "keeping the first")  # fmt: skip
+                    continue
+                merged = combined
+                accepted.append((note, span))
+            notes[label] = merged
+            # Quote the entry the title comes from: it says most about the source.
+            spans[label] = next(
+                (span for note, span in accepted if note.title == merged.title), accepted[0][1]
+            )
+        return notes, spans, warnings
+
+
+def _entry_text(text: str, start: int, end: int) -> str:
+    """An entry's text; one continued on further lines is joined into one line."""
+    body = text[start:end]
+    return " ".join(body.split()) if "\n" in body or "\r" in body else body

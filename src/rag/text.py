@@ -30,10 +30,13 @@ __all__ = [
     "strip_markers",
 ]
 
-# A document's footnote marker in running text: [iii], [12], [^3]. Not a markdown link "[1](…)".
-# "[iii]", "[12]", "[^3]" (not a markdown link "[3](url)"), and HTML "<sup>3</sup>".
+# A document's footnote marker in running text: "[iii]", "[12]", "[^3]", a named "[^costs]"
+# (letters, digits, "-", "_": only with the caret, so "[a]" or "[note]" is no marker), and
+# HTML "<sup>3</sup>". Not a markdown link "[3](url)".
 FOOTNOTE_MARKER = re.compile(
-    r"(?:\[\^?|<sup>\s*\[?\^?)(?P<label>\d{1,3}|[ivxlcdm]{1,7})(?:\]?\s*</sup>|\](?!\())",
+    r"(?:\[|<sup>\s*\[?)(?P<caret>\^)?"
+    r"(?P<label>\d{1,3}|[ivxlcdm]{1,7}|(?(caret)\w[\w-]{0,39}|(?!)))"
+    r"(?:\]?\s*</sup>|\](?!\())",
     re.IGNORECASE,
 )
 WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
@@ -271,7 +274,11 @@ def strip_markers(text: str) -> str:
     return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", spaced)).strip()
 
 
-_MD_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\((?P<url>(?:[^()\s]|\([^()\s]*\))*)\)")
+# "[text](url)", "[text](url_(with)_parens)", "[text](<url with spaces>)", "[text](url "title")".
+_MD_LINK = re.compile(
+    r"\[(?P<text>[^\]\n]+)\]\(\s*(?P<url><[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))*)"
+    r"(?:\s+\"[^\"\n]*\")?\s*\)"
+)
 _BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?…)»”])")
 
