@@ -22,17 +22,43 @@ def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ["--docs-dir", str(docs), "--index-dir", str(tmp_path / "index")]
 
 
-def test_index_prints_one_summary_line_and_reuses_embeddings(
+def test_index_prints_a_line_per_document_then_one_summary_line_and_reuses_embeddings(
     corpus: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([*corpus, "index"]) == 0
     first = capsys.readouterr().out.strip().splitlines()
-    assert len(first) == 1
-    assert "1 documents" in first[0] and "6 footnotes" in first[0]
-    assert "sources 0 fetched / 6 missing" in first[0]
+    assert first[0] == "article.ru.txt: 6 footnotes found, 6 used, 0 unused"
+    assert len(first) == 2
+    assert "1 documents" in first[1] and "6 footnotes" in first[1]
+    assert "sources 0 fetched / 6 missing" in first[1]
 
     assert main([*corpus, "index"]) == 0
-    assert "nothing re-embedded" in capsys.readouterr().out
+    again = capsys.readouterr().out.strip().splitlines()
+    assert again[0] == first[0]
+    assert "nothing re-embedded" in again[-1]
+
+
+def test_index_counts_unused_footnotes_and_markers_without_an_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.md").write_text(
+        "# Notes on ports\n\nPorts grew.[^a] Trade grew.[^b] Rail grew.[^c]\n\n"
+        "[^a]: https://example.org/ports\n[^b]: https://example.org/trade\n"
+        + "".join(f"[^u{n}]: https://example.org/unused-{n}\n" for n in range(30)),
+        "utf-8",
+    )
+    (docs / "plain.txt").write_text("A plain document without footnotes\n\nText.\n", "utf-8")
+    monkeypatch.setenv("RAG_EMBED_MODEL", "hash")
+    args = ["--docs-dir", str(docs), "--index-dir", str(tmp_path / "index")]
+    assert main([*args, "index"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert sorted(lines[:-1]) == [
+        "notes.md: 32 footnotes found, 2 used, 30 unused; 1 marker without an entry",
+        "plain.txt: 0 footnotes found, 0 used, 0 unused",
+    ]
+    assert lines[-1].startswith("indexed 2 documents")
 
 
 def test_ask_prints_citations_like_footnotes(

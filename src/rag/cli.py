@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.assistant import Assistant
 from rag.errors import RagError
+from rag.index import footnote_counts
 from rag.models import Answer, Footnote
 from rag.settings import load_settings
 
@@ -59,6 +60,18 @@ def _footnote_line(note: Footnote) -> str:
         line += f" <{note.url}>"
     if note.source_doc_id:
         line += "  (source text indexed)"
+    return line
+
+
+def _footnotes_found(path: str, counts: dict[str, int]) -> str:
+    """ "article.ru.txt: 6 footnotes found, 6 used, 0 unused" (and markers without one)."""
+    line = (
+        f"{path}: {counts.get('found', 0)} footnotes found, {counts.get('used', 0)} used, "
+        f"{counts.get('unused', 0)} unused"
+    )
+    missing = counts.get("missing", 0)
+    if missing:
+        line += f"; {missing} marker{'s' if missing > 1 else ''} without an entry"
     return line
 
 
@@ -112,6 +125,8 @@ def _run(args: argparse.Namespace) -> int:
         stats = assistant.build_index(force=args.force, progress=_progress_bar())
         for path, reason in stats.skipped:
             print(f"skipped {path}: {reason}", file=sys.stderr)
+        for path, counts in footnote_counts(assistant.settings):
+            print(_footnotes_found(path, counts))
         print(stats.summary())
         return 0
     if args.command == "ask":

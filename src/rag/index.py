@@ -41,7 +41,14 @@ from rag.settings import Settings
 from rag.store import IndexStore, write_store
 from rag.text import strip_markers
 
-__all__ = ["FORMAT_VERSION", "IndexStatus", "build_index", "index_status", "load_current"]
+__all__ = [
+    "FORMAT_VERSION",
+    "IndexStatus",
+    "build_index",
+    "footnote_counts",
+    "index_status",
+    "load_current",
+]
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +265,11 @@ def _build(
         **_settings_key(settings, embedder.dim),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": hashes,
-        "documents": {d.doc_id: {"path": d.path, "sha256": d.sha256} for d in docs},
+        "documents": {
+            d.doc_id: {"path": d.path, "sha256": d.sha256}
+            | ({} if d.is_source else {"footnotes": d.footnote_counts()})
+            for d in docs
+        },
         "skipped": skipped,
         "counts": counts,
     }
@@ -282,6 +293,21 @@ def _build(
         skipped=skipped,
         **counts,
     )
+
+
+def footnote_counts(settings: Settings) -> list[tuple[str, dict[str, int]]]:
+    """(path, footnotes found / used / unused / missing) of each document that is not a
+    source, as the current build recorded them ([] without a build)."""
+    current = settings.index_dir / "current"
+    manifest = _read_manifest(current) if current.exists() else None
+    documents = manifest.get("documents") if manifest else None
+    if not isinstance(documents, dict):
+        return []
+    return [
+        (str(entry.get("path", doc_id)), entry["footnotes"])
+        for doc_id, entry in documents.items()
+        if isinstance(entry, dict) and isinstance(entry.get("footnotes"), dict)
+    ]
 
 
 def load_current(settings: Settings) -> IndexStore:
