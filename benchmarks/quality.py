@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 reports.append(report)
             out[group] = {
                 "sets": {
-                    r["name"]: {m: round(r[m], 3) for m in (*METRICS, "questions")}
-                    for r in reports
+                    r["name"]: {m: round(r[m], 3) for m in (*METRICS, "questions")} for r in reports
                 },
                 "pooled": _pooled(reports),
             }

@@ -71,15 +71,16 @@ def heldout_report(
     return name, evaluate(assistant, load_eval_set(DATA / name / "questions.jsonl"))
 
 
-# Floors, not targets: the scores measured when each set was added, less a margin (the
-# second set was written to be harder: paraphrases, metonymy, unnamed things asked by name).
-# A change that drops below one has made the answerer worse on text it was not tuned on.
+# Floors, not targets: these sets are calibration sets now (rag.calibration fits the
+# answerability model on them), so the floors sit a margin under what the fitted profile
+# measured on each (benchmarks/quality.py --group calibration). The frozen sets in
+# tests/data/frozen are only reported, never fitted on.
 FLOORS = {
-    "heldout_article": {"evidence": 0.65, "footnotes": 0.75, "abstain": 0.5, "false": 0.25},
-    "heldout/ru_numeric": {"evidence": 0.75, "footnotes": 0.6, "abstain": 0.66, "false": 0.1},
-    "heldout/en_markdown": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.66, "false": 0.1},
-    "heldout2/ru_numeric": {"evidence": 0.5, "footnotes": 0.5, "abstain": 0.5, "false": 0.4},
-    "heldout2/en_markdown": {"evidence": 0.45, "footnotes": 0.6, "abstain": 0.25, "false": 0.3},
+    "heldout_article": {"evidence": 0.75, "footnotes": 0.85, "abstain": 0.33, "false": 0.1},
+    "heldout/ru_numeric": {"evidence": 0.8, "footnotes": 0.7, "abstain": 0.66, "false": 0.1},
+    "heldout/en_markdown": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.33, "false": 0.15},
+    "heldout2/ru_numeric": {"evidence": 0.6, "footnotes": 0.7, "abstain": 0.5, "false": 0.25},
+    "heldout2/en_markdown": {"evidence": 0.5, "footnotes": 0.7, "abstain": 0.5, "false": 0.2},
 }
 
 

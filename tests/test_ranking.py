@@ -50,6 +50,6 @@ def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(tmp_path: 
     assistant = _assistant(tmp_path, "bridge.md", COSTS)
     question = "How much did the Velna bridge cost?"
     found = assistant._search(question, 5)
-    ranked = rank_sentences(found.store, question, found.vector, found.hits, found.translations)
+    ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
     quoted = [found.store.unit_text(c.sentence) for c in ranked]
     assert quoted == ["The Velna bridge cost 40 million euros and opened in 2029."]

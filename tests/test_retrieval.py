@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import rag
+from rag.query import Query
 from rag.retrieval import RRF_K, hybrid_search
 
 pytestmark = pytest.mark.usefixtures("clean_rag_env")
@@ -53,7 +54,7 @@ def test_rare_word_found_by_bm25_alone_is_retrieved_with_its_cosine(
     text = store.docs["article"].text
     # The dense side looks at one passage only, about something else.
     vector = hash_assistant.embedder.encode(["телефонный разговор лидеров"])[0]
-    hits = hybrid_search(store, vector, "Uniper", k=3, depth=1)
+    hits = hybrid_search(store, Query.parse("Uniper", vector), k=3, depth=1)
     uniper = [
         h for h in hits if "Uniper" in text[store.passages[h.row].start : store.passages[h.row].end]
     ]
@@ -70,7 +71,7 @@ def test_rare_word_found_by_bm25_alone_is_retrieved_with_its_cosine(
 def test_fused_score_is_reciprocal_rank(hash_assistant: rag.Assistant) -> None:
     store = hash_assistant.store()
     vector = hash_assistant.embedder.encode(["пресс-служба Кремля"])[0]
-    hits = hybrid_search(store, vector, "пресс-служба Кремля", k=5)
+    hits = hybrid_search(store, Query.parse("пресс-служба Кремля", vector), k=5)
     assert len({h.row for h in hits}) == 5
     for hit in hits:
         assert 0 < hit.score <= 2 / (RRF_K + 1)

@@ -10,55 +10,29 @@ is quoted through the article claim that cites it. Sentences are ranked by rag.r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 
+from rag.answerability import Decision, decide, features_of
 from rag.models import Answer, Citation, Footnote, Passage
-from rag.ranking import Candidate, rank_sentences
+from rag.profile import Profile
+from rag.query import Query
+from rag.ranking import Candidate, query_terms, rank_sentences
 from rag.retrieval import Hit
 from rag.store import IndexStore
-from rag.text import asks_about_sources, detect_language, not_covered_message, strip_markers
+from rag.text import not_covered_message, strip_markers
 
-__all__ = ["ABSTAIN_BELOW", "ExtractiveAnswerer", "passage_of"]
+__all__ = ["ExtractiveAnswerer", "passage_of"]
 
-# When to abstain: when the best sentence's support (rag.ranking) is under a threshold. Chosen
-# with the use-multilingual embedder on shared/eval/dev.jsonl and the held-out sets in
-# tests/data/heldout*/ (134 questions, 23 of them unanswerable, written without looking at
-# the answers), as two plain thresholds at the widest gap, not a fitted model:
-# * same language (question and sentence): SAME_LANGUAGE_SUPPORT. Answerable questions' best
-#   sentences scored 0.40-1.00 (four at 0.23-0.32, missed); unanswerable ones 0.01-0.38
-#   (the topic's name found but not the ask: "Кто будет следующим президентом Грузии?"),
-#   one at 0.48.
-# * across languages (an English or Turkish question, a Russian text, or the reverse): words
-#   barely match and the encoder's cross-language cosines are low, so ABSTAIN_BELOW is
-#   lower. Answerable questions scored 0.29-0.81 (eleven at 0.06-0.27, missed); unanswerable
-#   ones 0.20-0.26, and seven at 0.37-0.54 (a ship, a minister, a city the text does not
-#   name): the encoder cannot tell these from answers.
-# Questions asking for a figure or a sum first lose the sentences without one
-# (rag.answer_types), which is what abstains on "how much did it cost?" when no cost is given.
-ABSTAIN_BELOW = 0.28
-SAME_LANGUAGE_SUPPORT = 0.39
-# Across languages the best sentence must also stand out: beat the next one that is not a
-# restatement of it (cosine < PARAPHRASE) by STAND_OUT. A question the text does not answer
-# finds several sentences about its topic scoring alike; an answer usually stands clear. On
-# the same 134 questions this made 4 more of the 23 unanswerable ones abstain (a minister,
-# a city, an official the text does not name) and cost 1 of 111 answerable ones.
-STAND_OUT = 0.05
-
-# What is quoted: the best sentence, and one more if it scores nearly as well (KEEP_WITHIN),
-# or if it follows on from the quote in its paragraph (within NEAR_CHARS) with a word of the
-# question the quote lacks and scores within CONTINUE_WITHIN: the encoder ranks the sentence
+# Whether to answer at all is rag.answerability's decision. What is quoted then: the best
+# sentence, and one more if it scores nearly as well (profile.keep_within), or if it follows
+# on from the quote in its paragraph (within profile.near_chars) with a word of the question
+# the quote lacks and scores within profile.continue_within: the encoder ranks the sentence
 # that introduces a topic above the one that completes it. A sentence whose cosine with a
-# quoted one reaches PARAPHRASE says the same again (the text repeats itself) and is skipped.
-KEEP_WITHIN = 0.08
-CONTINUE_WITHIN = 0.3
-NEAR_CHARS = 400
-PARAPHRASE = 0.7
-MAX_SENTENCES = 2
-MAX_CITED_CHARS = 500  # the article's sentences an answer quotes
-MAX_CHAIN_CHARS = 700  # with the source sentences behind them; the first claim always stays
+# quoted one reaches profile.paraphrase says the same again (the text repeats itself) and is
+# skipped. The quotes stay within profile.max_cited_chars, and with the source sentences
+# behind them within profile.max_chain_chars.
 
 
 def passage_of(store: IndexStore, row: int, score: float) -> Passage:
@@ -87,15 +61,17 @@ def _span(c: Citation) -> tuple[str, int, int]:
 class ExtractiveAnswerer:
     """Answers by quoting; see the module docstring."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: IndexStore, profile: Profile) -> None:
         self.store = store
+        self.profile = profile
 
-    @staticmethod
-    def supported(cand: Candidate) -> bool:
-        """Whether the best sentence answers enough of the question to be quoted."""
-        if cand.same_language:
-            return cand.support >= SAME_LANGUAGE_SUPPORT
-        return cand.support >= ABSTAIN_BELOW
+    def decision(self, query: Query, claims: list[Candidate]) -> Decision:
+        """Whether the best of ``claims`` answers ``query`` (rag.answerability)."""
+        if not claims:
+            return decide(self.profile.answerability, None)
+        unseen = query_terms(self.store, query).unseen
+        features = features_of(claims, unseen, lambda a, b: self._repeats(a, [b]))
+        return decide(self.profile.answerability, features)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         """The sentences to quote: the best one, then others that add to it, within a budget.
@@ -105,45 +81,36 @@ class ExtractiveAnswerer:
         did he wish" after the sentence naming the message). One that says again what is
         already quoted (a paraphrase elsewhere in the text) is not.
         """
-        if not candidates or not self.supported(candidates[0]) or not self._stands_out(candidates):
+        if not candidates:
             return []
+        p = self.profile
         best = candidates[0]
         chosen = [best]
         covered = set(best.words)
         used = best.end - best.start
         # A claim raised by its source (often in the question's language) is compared with
         # the sentences after it by its own score: they have no source sentence to raise them.
-        floor = (best.score if best.own is None else best.own) - CONTINUE_WITHIN
+        floor = (best.score if best.own is None else best.own) - p.continue_within
         for cand in candidates[1:]:
-            if len(chosen) >= MAX_SENTENCES or cand.score < floor:
+            if len(chosen) >= p.max_sentences or cand.score < floor:
                 break
             size = cand.end - cand.start
-            if used + size > MAX_CITED_CHARS or any(_overlap(cand, c) for c in chosen):
+            if used + size > p.max_cited_chars or any(_overlap(cand, c) for c in chosen):
                 continue
             if self._repeats(cand, chosen):
                 continue
-            close = cand.score >= best.score - KEEP_WITHIN
+            close = cand.score >= best.score - p.keep_within
             if close or (cand.words - covered and self._continues(cand, chosen)):
                 chosen.append(cand)
                 covered |= cand.words
                 used += size
         return chosen
 
-    def _stands_out(self, candidates: list[Candidate]) -> bool:
-        """Across languages, whether the best sentence beats the next one (not counting
-        restatements of it) by STAND_OUT: see the comment there."""
-        best = candidates[0]
-        if best.same_language:
-            return True
-        others = (c.score for c in candidates[1:] if not self._repeats(c, [best]))
-        return best.score - max(others, default=0.0) >= STAND_OUT
-
     def _repeats(self, cand: Candidate, chosen: list[Candidate]) -> bool:
-        """Whether ``cand`` restates one of ``chosen`` (cosine >= PARAPHRASE)."""
+        """Whether ``cand`` restates one of ``chosen`` (cosine >= profile.paraphrase)."""
         vectors = self.store.sentence_vectors
-        return any(
-            float(vectors[cand.sentence] @ vectors[c.sentence]) >= PARAPHRASE for c in chosen
-        )
+        limit = self.profile.paraphrase
+        return any(float(vectors[cand.sentence] @ vectors[c.sentence]) >= limit for c in chosen)
 
     def _continues(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """Whether ``cand`` is in the same paragraph as a chosen sentence, near it."""
@@ -153,27 +120,23 @@ class ExtractiveAnswerer:
             if self.store.passages[c.passage].doc_id != doc_id:
                 continue
             gap = text[min(c.end, cand.end) : max(c.start, cand.start)]
-            if "\n" not in gap and len(gap) <= NEAR_CHARS:
+            if "\n" not in gap and len(gap) <= self.profile.near_chars:
                 return True
         return False
 
-    def answer(
-        self,
-        question: str,
-        query_vector: np.ndarray,
-        hits: list[Hit],
-        translations: Sequence[frozenset[str]] = (),
-    ) -> Answer:
-        """Quote the best supported sentences, or abstain in the question's language.
-
-        ``translations``: for each content word of the question, the stems of corpus words
-        that stand for it in the other script (see :mod:`rag.lexicon`).
-        """
-        candidates = rank_sentences(self.store, question, query_vector, hits, translations)
-        chosen = self.select(self.as_claims(candidates))
+    def answer(self, query: Query, hits: list[Hit]) -> Answer:
+        """Quote the best supported sentences, or abstain in the question's language."""
+        claims = self.as_claims(rank_sentences(self.store, query, hits, self.profile))
+        decision = self.decision(query, claims)
+        basis = {
+            "confidence": round(decision.probability, 4),
+            "features": {k: round(v, 4) for k, v in decision.features.items()},
+            "profile": self.profile.digest(),
+        }
+        chosen = self.select(claims) if decision.answer else []
         if not chosen:
-            return Answer(text=not_covered_message(detect_language(question)), abstained=True)
-        if asks_about_sources(question):
+            return Answer(text=not_covered_message(query.language), abstained=True, **basis)
+        if query.about_sources:
             chosen += [
                 e for e in self._entries(chosen[0]) if not any(_overlap(e, c) for c in chosen)
             ]
@@ -184,9 +147,9 @@ class ExtractiveAnswerer:
             # A source passage already cited for an earlier claim is pointed at again, not
             # quoted twice; another passage of the same source is a citation of its own.
             cited = {_span(c): c for c in citations}
-            sources = self._source_citations(claim, query_vector)
+            sources = self._source_citations(claim, query.vector)
             new = [s for s in sources if _span(s) not in cited]
-            room = MAX_CHAIN_CHARS - sum(len(c.text) for c in citations)
+            room = self.profile.max_chain_chars - sum(len(c.text) for c in citations)
             if citations and len(first.text) + sum(len(c.text) for c in new) > room:
                 # A further claim whose source passages would overrun the budget is quoted
                 # with its footnotes but without them; one that alone overruns it is left out.
@@ -203,7 +166,7 @@ class ExtractiveAnswerer:
                     markers.append(citations[-1])
             quote = strip_markers(self.store.docs[markers[0].doc_id].text[claim.start : claim.end])
             parts.append(quote + " " + "".join(f"[{c.marker}]" for c in markers))
-        return Answer(text=" ".join(parts), citations=citations)
+        return Answer(text=" ".join(parts), citations=citations, **basis)
 
     def as_claims(self, candidates: list[Candidate]) -> list[Candidate]:
         """``candidates`` with each source sentence replaced by the article sentence citing
@@ -232,7 +195,6 @@ class ExtractiveAnswerer:
                     via=claim.via,
                     own=own.score,
                     score=max(own.score, claim.score),
-                    support=max(own.support, claim.support),
                 )
         return sorted(claims.values(), key=lambda c: c.score, reverse=True)
 

@@ -16,18 +16,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import IndexBusyError, IndexError_, InvalidQuestionError, LLMError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
+from rag.profile import Profile, load_profile
+from rag.query import Query, parse_query
 from rag.retrieval import Hit, hybrid_search
 from rag.settings import Settings
 from rag.store import IndexStore
-from rag.text import content_words, detect_language
 
 if TYPE_CHECKING:
     from rag.sources import FetchReport
@@ -39,18 +38,15 @@ log = logging.getLogger(__name__)
 # How often (seconds) a query looks at docs/ for changes; looking costs a directory walk.
 FRESHNESS_INTERVAL = 2.0
 MIN_ANSWER_PASSAGES = 8
-MAX_LOOKED_UP_WORDS = 24  # a question's words looked up in the lexicon (a long one: the first)
 
 
 @dataclass(frozen=True)
 class Search:
-    """What one question found: the index searched, the question's vector, the passages,
-    and the translations of its words (see :mod:`rag.lexicon`)."""
+    """What one question found: the index searched, the parsed question, the passages."""
 
     store: IndexStore
-    vector: np.ndarray
+    query: Query
     hits: list[Hit]
-    translations: list[frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -95,9 +91,11 @@ class Assistant:
         *,
         embedder: Embedder | None = None,
         llm: Any | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._embedder = embedder
+        self._profile = profile
         self._llm = llm
         self._llm_answerer: Any | None = None
         self._store: IndexStore | None = None
@@ -116,6 +114,15 @@ class Assistant:
                         self.settings.embed_model, threads=self.settings.embed_threads
                     )
         return self._embedder
+
+    @property
+    def profile(self) -> Profile:
+        """The calibration profile (rag.profile): the settings' file, or the embedder's."""
+        if self._profile is None:
+            with self._lock:
+                if self._profile is None:
+                    self._profile = load_profile(self.settings.embed_model, self.settings.profile)
+        return self._profile
 
     def _llm_backend(self) -> Any:
         if self._llm_answerer is None:
@@ -256,13 +263,8 @@ class Assistant:
 
     def _search(self, question: str, k: int) -> Search:
         store = self.store()
-        # The question and its words in one call: the words are looked up in the corpus
-        # lexicon for their translations (rag.lexicon).
-        words = content_words(question)[:MAX_LOOKED_UP_WORDS]
-        vectors = self.embedder.encode([question, *words])
-        translations = store.lexicon.translations(words, vectors[1:])
-        hits = hybrid_search(store, vectors[0], question, k)
-        return Search(store, vectors[0], hits, translations)
+        query = parse_query(question, self.embedder.encode, store.lexicon)
+        return Search(store, query, hybrid_search(store, query, k))
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages that best match ``question``, best first."""
@@ -286,8 +288,8 @@ class Assistant:
         text = clean_question(question, self.settings.max_question_chars)
         k = self._top_k(k, self.settings.top_k)
         found = self._search(text, max(k, MIN_ANSWER_PASSAGES))
-        extractive = ExtractiveAnswerer(found.store)
-        quote = partial(extractive.answer, text, found.vector, found.hits, found.translations)
+        extractive = ExtractiveAnswerer(found.store, self.profile)
+        quote = partial(extractive.answer, found.query, found.hits)
         use_llm = (mode or ("llm" if self.settings.llm != "none" else "extractive")) == "llm"
         if not use_llm or self.settings.llm == "none":
             answer = quote()
@@ -302,7 +304,7 @@ class Assistant:
 
             log.warning("%s; falling back to the extractive answer", err)
             fallback = quote()
-            note = llm_failure_note(err, detect_language(text))
+            note = llm_failure_note(err, found.query.language)
             yield Answer(
                 text=fallback.text,
                 citations=fallback.citations,

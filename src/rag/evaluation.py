@@ -19,7 +19,14 @@ from rag.errors import RagError
 from rag.models import Answer
 from rag.verification import markers_consistent
 
-__all__ = ["EvalItem", "EvalReport", "evaluate", "load_eval_set", "marker_errors"]
+__all__ = [
+    "METRIC_NAMES",
+    "EvalItem",
+    "EvalReport",
+    "evaluate",
+    "load_eval_set",
+    "marker_errors",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,20 @@ class EvalReport:
             lines += ["", "missed:"]
             lines += [f"  {row_id}: {', '.join(problems)}" for row_id, problems in missed]
         return "\n".join(lines)
+
+
+METRIC_NAMES = (
+    "evidence_hit",
+    "footnote_recall",
+    "keyword_match",
+    "abstention_accuracy",
+    "false_abstention",
+    "cited_chars_per_answer",
+    "marker_errors",
+    "offset_errors",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
 
 
 def _problems(detail: dict[str, Any]) -> list[str]:
@@ -183,6 +204,9 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> EvalReport:
                 ),
                 "ms": ms,
                 "answer": answer.text,
+                # What the answerability decision was based on (rag.answerability).
+                "confidence": answer.confidence,
+                "features": answer.features,
             }
         )
     answerable = [d for d in details if d["answerable"]]

@@ -61,6 +61,12 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     flags: list[SentenceFlag] = field(default_factory=list)
     mode: str = "extractive"
+    # The answerability decision behind it (rag.answerability): the probability that the
+    # best sentence answers, the features it was computed from, and the calibration
+    # profile's digest (rag.profile).
+    confidence: float | None = None
+    features: dict[str, float] = field(default_factory=dict)
+    profile: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,40 +3,31 @@
 The embedder carries meaning across languages; the question's words (as written, by name
 key, or translated through the corpus lexicon) carry names and figures that embeddings blur;
 the expected answer type (rag.answer_types) drops or demotes sentences that cannot answer.
-Two numbers come out for each sentence: ``score`` ranks, ``support`` decides whether to
-answer at all (see rag.answering).
+``score`` ranks; the features beside it (coverage, lexical share, type) feed the decision
+whether to answer at all (rag.answerability).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import STRICT, expected_type
+from rag.answer_types import STRICT
+from rag.profile import Profile
+from rag.query import Query
 from rag.retrieval import Hit
 from rag.store import IndexStore
-from rag.text import asks_about_sources, detect_language, numbers, question_words
 
-__all__ = ["Candidate", "rank_sentences"]
+__all__ = ["Candidate", "QueryTerms", "query_terms", "rank_sentences"]
 
-# Score = best cosine + LEXICAL_WEIGHT x IDF-weighted share of the question's words found,
-# as written or translated, among those the corpus holds at all (+ NUMBER_WEIGHT when a number
-# of the question appears). Support, what abstention looks at, counts only the words found as
-# written, among all of the question's words: a word the corpus never uses may be the very
-# thing asked about, and a translated topic word is not the thing asked about.
-LEXICAL_WEIGHT = 0.5
-NUMBER_WEIGHT = 0.05
-# A question asking for a figure, a sum or a date ("how much", "когда", "ne kadar") is answered
-# by a sentence holding one: the others lose TYPE_WEIGHT, or drop out when nothing else can
-# answer (rag.answer_types.STRICT: "how many", "сколько стоит", "kaç").
-TYPE_WEIGHT = 0.1
+# Score = best cosine + lexical_weight x IDF-weighted share of the question's words found,
+# as written or translated, among those the corpus holds at all (+ number_weight when a number
+# of the question appears). A question asking for a figure, a sum or a date ("how much",
+# "когда", "ne kadar") is answered by a sentence holding one: the others lose type_weight, or
+# drop out when nothing else can answer (rag.answer_types.STRICT: "how many", "kaç"). The
+# weights are the profile's (rag.profile).
 MIN_PREFIX = 5  # stems sharing this long a prefix count as the same word (supplies/supplier)
-# The article is what is asked about; its sources back it through the footnote chain. A
-# source sentence stands for the article claim citing it (rag.answering) a little below a
-# sentence of the article that answers as well.
-SOURCE_PENALTY = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,41 +43,45 @@ class Candidate:
     coverage: float  # share of the question's content words found in the sentence
     same_language: bool  # question and sentence are in the same language
     cosine: float  # best cosine of the sentence or one of its clause windows
-    support: float = 0.0  # the score without translated words: what abstention looks at
+    lexical: float = 0.0  # share of the findable question words found, translations included
+    typed: bool = True  # it holds the kind of answer asked for (or none was asked for)
     words: frozenset[int] = frozenset()  # the question's words it holds (by index)
     via: int | None = None  # for a claim found through its source: that source sentence's row
     own: float | None = None  # then, the claim's own score, when it was a candidate itself
 
 
-def _word_weights(
-    store: IndexStore, words: list[tuple[str, str]]
-) -> tuple[list[float], list[bool]]:
-    """How much each question word says: its IDF over passages (rare names weigh most), and
-    whether the corpus uses it at all (by stem or name key).
+@dataclass(frozen=True)
+class QueryTerms:
+    """How much each question word says, and whether the corpus can show it.
 
-    A word the corpus never uses weighs as much as the rarest one: it may be the very thing
-    asked about ("manat" in "the exchange rate of the manat").
+    ``weights``: its IDF over passages (rare names weigh most); a word the corpus never uses
+    weighs as much as the rarest one: it may be the very thing asked about ("manat" in "the
+    exchange rate of the manat"). ``findable``: the weights, with 0 for the words no sentence
+    can show (neither the word nor its name key occurs, and it has no translation there: most
+    words of an English question over a Russian text), so that the one name or translated
+    word that is found weighs what it should when ranking.
     """
+
+    weights: list[float]
+    findable: list[float]
+
+    @property
+    def unseen(self) -> float:
+        """The weighted share of the question's words that no sentence of the corpus shows."""
+        total = sum(self.weights)
+        return 1.0 - sum(self.findable) / total if total else 0.0
+
+
+def query_terms(store: IndexStore, query: Query) -> QueryTerms:
+    """The :class:`QueryTerms` of ``query`` over ``store``'s corpus."""
     unseen = float(np.log(len(store.passages) + 1)) or 1.0
-    weights, seen = [], []
-    for stem, key in words:
+    weights, findable = [], []
+    for (stem, key), alts in zip(query.words, query.translations, strict=True):
         known = [w for w in (store.idf(stem), store.idf(key) if key else None) if w is not None]
-        weights.append(max(known) if known else unseen)
-        seen.append(bool(known))
-    return weights, seen
-
-
-def _findable_weights(
-    weights: list[float], seen: list[bool], alternatives: list[frozenset[str]]
-) -> list[float]:
-    """``weights``, with 0 for the words no sentence can show: neither the word nor its name
-    key occurs in the corpus, and it has no translation there (most words of an English
-    question over a Russian text). Ranking counts only the words that can be found, so the
-    one name or translated word that is found weighs what it should."""
-    return [
-        weight if known or alts else 0.0
-        for weight, known, alts in zip(weights, seen, alternatives, strict=True)
-    ]
+        weight = max(known) if known else unseen
+        weights.append(weight)
+        findable.append(weight if known or alts else 0.0)
+    return QueryTerms(weights, findable)
 
 
 def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
@@ -122,54 +117,42 @@ def _share(found: frozenset[int], weights: list[float]) -> float:
 
 
 def rank_sentences(
-    store: IndexStore,
-    question: str,
-    query_vector: np.ndarray,
-    hits: list[Hit],
-    translations: Sequence[frozenset[str]] = (),
+    store: IndexStore, query: Query, hits: list[Hit], profile: Profile
 ) -> list[Candidate]:
     """Every sentence of the retrieved passages that could answer, best first.
 
     Score = the best cosine between the question and the sentence or one of its clause
     windows, plus a bonus for the question's words and numbers found in the sentence, less
-    a penalty when it lacks the kind of answer asked for (see the constants above).
+    a penalty when it lacks the kind of answer asked for (see the comment above).
     """
-    words = question_words(question)
-    weights, seen = _word_weights(store, words)
-    alternatives = list(translations)[: len(words)]
-    alternatives += [frozenset()] * (len(words) - len(alternatives))
-    q_numbers = numbers(question)
+    terms = query_terms(store, query)
     # An entry of the footnote list (author, title, publisher, URL) is metadata about a
     # claim, not the claim; its title often paraphrases the question and would outrank the
     # sentence that answers. Entries are quoted only for questions about sources.
-    entries_allowed = asks_about_sources(question)
-    language = detect_language(question)
-    wanted = expected_type(question)
-    findable = _findable_weights(weights, seen, alternatives)
     out = []
     for hit in hits:
         record = store.passages[hit.row]
-        if record.kind == "footnote" and not entries_allowed:
+        if record.kind == "footnote" and not query.about_sources:
             continue
         for sentence, units in store.sentence_groups(hit.row):
             features = store.unit_features(sentence)
             if features.heading:
                 continue  # a title names a topic; it answers nothing
-            cosine = float(np.max(store.sentence_vectors[units] @ query_vector))
+            typed = query.wanted is None or query.wanted in features.types
+            if not typed and query.wanted in STRICT:
+                continue  # "how many" is not answered by a sentence without a figure
+            cosine = float(np.max(store.sentence_vectors[units] @ query.vector))
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
-            terms = features.terms
-            direct, translated = _found_words(words, alternatives, terms)
-            coverage = _share(direct, weights)
-            adjust = NUMBER_WEIGHT if q_numbers & features.numbers else 0.0
-            if wanted is not None and wanted not in features.types:
-                if wanted in STRICT:
-                    continue  # "how many" is not answered by a sentence without a figure
-                adjust -= TYPE_WEIGHT
-            support = cosine + LEXICAL_WEIGHT * coverage + adjust
-            score = cosine + LEXICAL_WEIGHT * _share(direct | translated, findable) + adjust
+            direct, translated = _found_words(
+                list(query.words), list(query.translations), features.terms
+            )
+            lexical = _share(direct | translated, terms.findable)
+            adjust = profile.number_weight if query.numbers & features.numbers else 0.0
+            if not typed:
+                adjust -= profile.type_weight
+            score = cosine + profile.lexical_weight * lexical + adjust
             if record.kind == "source":
-                score -= SOURCE_PENALTY
-            same = features.language == language
+                score -= profile.source_penalty
             out.append(
                 Candidate(
                     sentence=sentence,
@@ -178,10 +161,11 @@ def rank_sentences(
                     end=end,
                     score=score,
                     retrieval=hit.score,
-                    coverage=coverage,
-                    same_language=same,
+                    coverage=_share(direct, terms.weights),
+                    same_language=features.language == query.language,
                     cosine=cosine,
-                    support=support,
+                    lexical=lexical,
+                    typed=typed,
                     words=direct | translated,
                 )
             )

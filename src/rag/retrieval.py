@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.query import Query
 from rag.store import IndexStore
-from rag.text import asks_about_sources
 
 __all__ = ["RRF_K", "Hit", "hybrid_search"]
 
@@ -36,10 +36,9 @@ class Hit:
     lexical: float
 
 
-def hybrid_search(
-    store: IndexStore, query_vector: np.ndarray, question: str, k: int, *, depth: int = 50
-) -> list[Hit]:
+def hybrid_search(store: IndexStore, query: Query, k: int, *, depth: int = 50) -> list[Hit]:
     """The ``k`` best passages for a question, best first."""
+    query_vector = query.vector
     total = len(store.passages)
     if total == 0:
         return []
@@ -47,7 +46,7 @@ def hybrid_search(
     sims, rows = store.faiss_index.search(query_vector.reshape(1, -1).astype(np.float32), depth)
     dense = {int(r): float(s) for r, s in zip(rows[0], sims[0], strict=True) if r >= 0}
 
-    bm25 = store.bm25_scores(question)
+    bm25 = store.bm25_scores(query.text)
     top = (
         np.argpartition(-bm25, min(depth, total - 1))[:depth] if total > depth else np.arange(total)
     )
@@ -57,7 +56,7 @@ def hybrid_search(
     # language, would crowd out the passages an English question is about (the article is
     # Russian). They keep full credit for questions about sources, and the entry whose words
     # match the question best (BM25's first) keeps it too: the user quoted its title.
-    entry_weight = 1.0 if asks_about_sources(question) else ENTRY_DEMOTION
+    entry_weight = 1.0 if query.about_sources else ENTRY_DEMOTION
     title_match = lexical_rank[0] if lexical_rank else -1
     fused: dict[int, float] = {}
     for rank, row in enumerate(dense):

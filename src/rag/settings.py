@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     embed_model: Literal["use-multilingual", "e5-small", "hash"] = "use-multilingual"
     embed_threads: int = Field(2, ge=1, le=64)
+    # A calibration profile (rag.profile) other than the one shipped for the embedder.
+    profile: Path | None = None
 
     llm: Literal["none", "openai-like"] = "none"
     llm_base_url: str = ""
