@@ -150,3 +150,34 @@ def test_a_reader_that_goes_away_is_no_traceback(corpus: list[str]) -> None:
     err = child.stderr.read().decode()
     assert child.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_eval_exits_1_when_a_target_is_missed(
+    corpus: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ROOT / "tests" / "data" / "dev.jsonl"
+    assert main([*corpus, "eval", "--data", str(data), "--min", "evidence_hit=0"]) == 0
+    assert main([*corpus, "eval", "--data", str(data), "--min", "evidence_hit=1.01"]) == 1
+    assert "target missed: evidence_hit" in capsys.readouterr().err
+    assert main([*corpus, "eval", "--data", str(data), "--max", "marker_errors=0"]) == 0
+    assert main([*corpus, "eval", "--data", str(data), "--max", "latency_p50_ms=0"]) == 1
+
+
+def test_eval_refuses_an_unknown_target(
+    corpus: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*corpus, "eval", "--min", "accuracy=0.9"]) == 1
+    assert "METRIC=VALUE" in capsys.readouterr().err
+
+
+def test_sweep_writes_a_profile_and_reports_the_held_out_folds(
+    corpus: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag.profile import load_profile
+
+    out = tmp_path / "profile.json"
+    data = ROOT / "tests" / "data" / "dev.jsonl"
+    assert main([*corpus, "eval", "--sweep", "--data", str(data), "--profile-out", str(out)]) == 0
+    assert "written to" in capsys.readouterr().out
+    profile = load_profile("hash", out)
+    assert profile.calibrated_on and 0 < profile.answerability.threshold < 1

@@ -48,8 +48,36 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("fetch", help="download each footnote's source into docs/sources/")
 
     evaluate = sub.add_parser("eval", help="score answers on a JSONL question set")
-    evaluate.add_argument("--data", type=Path, default=DEFAULT_EVAL_SET)
+    evaluate.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="a JSONL question set (default: tests/data/dev.jsonl; with --sweep: the "
+        "calibration sets; may be repeated with --sweep)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument(
+        "--min",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 unless METRIC (e.g. evidence_hit) reaches VALUE; may be repeated",
+    )
+    evaluate.add_argument(
+        "--max",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 if METRIC (e.g. false_abstention) exceeds VALUE; may be repeated",
+    )
+    evaluate.add_argument(
+        "--sweep",
+        action="store_true",
+        help="fit the answerability model on the sets and write the embedder's profile",
+    )
+    evaluate.add_argument(
+        "--profile-out", type=Path, help="with --sweep: where to write the profile"
+    )
     return parser
 
 
@@ -137,12 +165,75 @@ def _run(args: argparse.Namespace) -> int:
             print(format_answer(answer))
         return 0
     if args.command == "eval":
-        from rag.evaluation import evaluate, load_eval_set, report_json
-
-        report = evaluate(assistant, load_eval_set(args.data))
-        print(report_json(report) if args.json else report.table())
-        return 0
+        return _sweep(assistant, args) if args.sweep else _evaluate(assistant, args)
     raise AssertionError(args.command)
+
+
+def _targets(args: argparse.Namespace) -> list[tuple[str, str, float]]:
+    """The --min/--max targets as (metric, "min"|"max", value); a RagError if malformed."""
+    from rag.evaluation import METRIC_NAMES
+
+    out = []
+    for kind in ("min", "max"):
+        for target in getattr(args, kind):
+            name, _, value = target.partition("=")
+            try:
+                number = float(value)
+            except ValueError:
+                number = float("nan")
+            if name not in METRIC_NAMES or number != number:
+                raise RagError(
+                    f"--{kind} {target!r}: write METRIC=VALUE with METRIC one of "
+                    f"{', '.join(METRIC_NAMES)}"
+                )
+            out.append((name, kind, number))
+    return out
+
+
+def _evaluate(assistant: Assistant, args: argparse.Namespace) -> int:
+    from rag.evaluation import evaluate, load_eval_set, report_json
+
+    targets = _targets(args)
+    if args.data and len(args.data) > 1:
+        raise RagError("rag eval scores one question set at a time: give --data once")
+    report = evaluate(assistant, load_eval_set(args.data[0] if args.data else DEFAULT_EVAL_SET))
+    print(report_json(report) if args.json else report.table())
+    missed = [
+        f"{name} {getattr(report, name):.3f} {'<' if kind == 'min' else '>'} {value}"
+        for name, kind, value in targets
+        if (getattr(report, name) < value if kind == "min" else getattr(report, name) > value)
+    ]
+    for line in missed:
+        print(f"target missed: {line}", file=sys.stderr)
+    return 1 if missed else 0
+
+
+def _sweep(assistant: Assistant, args: argparse.Namespace) -> int:
+    from rag.calibration import CALIBRATION_SETS, set_paths, sweep
+
+    root = DEFAULT_EVAL_SET.parents[2]
+    files = args.data or [root / name for name in CALIBRATION_SETS]
+    sets = [set_paths(path, assistant.settings.docs_dir) for path in files]
+    for _, questions in sets:
+        if not questions.is_file():
+            raise RagError(f"no question set at {questions}: give one with --data FILE")
+    base = assistant.profile
+    profile, folds = sweep(sets, assistant.embedder, base)
+    name = assistant.settings.embed_model
+    out = args.profile_out or Path(__file__).parent / "profiles" / f"{name}.json"
+    profile.save(out)
+    if args.json:
+        print(json.dumps({"profile": str(out), "digest": profile.digest(), "folds": folds}))
+    else:
+        print(f"profile {profile.digest()} for {name} written to {out}")
+        print("left out in turn (fitted on the other sets):")
+        for fold, figures in folds.items():
+            print(
+                f"  {fold}: {figures['questions']} questions, abstention accuracy "
+                f"{figures['abstention_accuracy']:.2f}, false abstention "
+                f"{figures['false_abstention']:.2f}"
+            )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
