@@ -126,7 +126,7 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
         """Quote the best supported sentences, or abstain in the question's language."""
-        claims = self.as_claims(rank_sentences(self.store, query, hits, self.profile))
+        claims = self.as_claims(rank_sentences(self.store, query, hits, self.profile), query)
         decision = self.decision(query, claims)
         basis = {
             "confidence": round(decision.probability, 4),
@@ -168,7 +168,7 @@ class ExtractiveAnswerer:
             parts.append(quote + " " + "".join(f"[{c.marker}]" for c in markers))
         return Answer(text=" ".join(parts), citations=citations, **basis)
 
-    def as_claims(self, candidates: list[Candidate]) -> list[Candidate]:
+    def as_claims(self, candidates: list[Candidate], query: Query) -> list[Candidate]:
         """``candidates`` with each source sentence replaced by the article sentence citing
         that source (the chain's start), remembering it in ``via``: the answer quotes the
         article, and the source sentence that matched becomes the end of the chain behind it.
@@ -184,7 +184,7 @@ class ExtractiveAnswerer:
         for cand, src in zip(candidates, is_source, strict=True):
             if not src:
                 continue
-            claim = self._claim_citing(cand) or cand
+            claim = self._claim_citing(cand, query) or cand
             key = (claim.passage, claim.start)
             own = claims.get(key)
             if own is None:
@@ -215,7 +215,7 @@ class ExtractiveAnswerer:
                 out.append(replace(claim, sentence=sentence, via=None, own=None, **where))
         return out
 
-    def _claim_citing(self, cand: Candidate) -> Candidate | None:
+    def _claim_citing(self, cand: Candidate, query: Query) -> Candidate | None:
         """The article sentence under the footnote whose source holds ``cand`` that says most
         nearly what ``cand`` says; None when no article cites that source."""
         doc_id = self.store.passages[cand.passage].doc_id
@@ -227,8 +227,17 @@ class ExtractiveAnswerer:
         fit = vectors[rows] @ vectors[cand.sentence]
         sentence, passage = citing[int(np.argmax(fit))]
         _, start, end = (int(x) for x in self.store.sentence_rows[sentence])
+        # The quote is the claim and its source behind it: it holds the kind of answer asked
+        # for ("when": a date) if either sentence does.
+        typed = cand.typed or query.wanted in self.store.unit_features(sentence).types
         return replace(
-            cand, sentence=sentence, passage=passage, start=start, end=end, via=cand.sentence
+            cand,
+            sentence=sentence,
+            passage=passage,
+            start=start,
+            end=end,
+            via=cand.sentence,
+            typed=typed,
         )
 
     def _footnotes(self, doc_id: str, start: int, end: int) -> list[Footnote]:
