@@ -18,7 +18,7 @@ from rag.answerability import Decision, decide, features_of
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.profile import Profile
 from rag.query import Query
-from rag.ranking import Candidate, query_terms, rank_sentences
+from rag.ranking import Candidate, QueryTerms, query_terms, rank_sentences
 from rag.retrieval import Hit
 from rag.store import IndexStore
 from rag.text import not_covered_message, strip_markers
@@ -65,12 +65,11 @@ class ExtractiveAnswerer:
         self.store = store
         self.profile = profile
 
-    def decision(self, query: Query, claims: list[Candidate]) -> Decision:
-        """Whether the best of ``claims`` answers ``query`` (rag.answerability)."""
+    def decision(self, claims: list[Candidate], terms: QueryTerms) -> Decision:
+        """Whether the best of ``claims`` answers the question (rag.answerability)."""
         if not claims:
             return decide(self.profile.answerability, None)
-        unseen = query_terms(self.store, query).unseen
-        features = features_of(claims, unseen, lambda a, b: self._repeats(a, [b]))
+        features = features_of(claims, terms.unseen, lambda a, b: self._repeats(a, [b]))
         return decide(self.profile.answerability, features)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
@@ -126,8 +125,10 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
         """Quote the best supported sentences, or abstain in the question's language."""
-        claims = self.as_claims(rank_sentences(self.store, query, hits, self.profile), query)
-        decision = self.decision(query, claims)
+        terms = query_terms(self.store, query)
+        ranked = rank_sentences(self.store, query, hits, self.profile, terms)
+        claims = self.as_claims(ranked, query)
+        decision = self.decision(claims, terms)
         basis = {
             "confidence": round(decision.probability, 4),
             "features": {k: round(v, 4) for k, v in decision.features.items()},

@@ -9,6 +9,7 @@ whether to answer at all (rag.answerability).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,7 +94,7 @@ def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
 
 
 def _found_words(
-    words: list[tuple[str, str]], alternatives: list[frozenset[str]], terms: frozenset[str]
+    words: Sequence[tuple[str, str]], alternatives: Sequence[frozenset[str]], terms: frozenset[str]
 ) -> tuple[frozenset[int], frozenset[int]]:
     """Which of the question's words ``terms`` holds: (as written, only through a translation).
 
@@ -117,7 +118,11 @@ def _share(found: frozenset[int], weights: list[float]) -> float:
 
 
 def rank_sentences(
-    store: IndexStore, query: Query, hits: list[Hit], profile: Profile
+    store: IndexStore,
+    query: Query,
+    hits: list[Hit],
+    profile: Profile,
+    terms: QueryTerms | None = None,
 ) -> list[Candidate]:
     """Every sentence of the retrieved passages that could answer, best first.
 
@@ -125,7 +130,7 @@ def rank_sentences(
     windows, plus a bonus for the question's words and numbers found in the sentence, less
     a penalty when it lacks the kind of answer asked for (see the comment above).
     """
-    terms = query_terms(store, query)
+    terms = terms or query_terms(store, query)
     # An entry of the footnote list (author, title, publisher, URL) is metadata about a
     # claim, not the claim; its title often paraphrases the question and would outrank the
     # sentence that answers. Entries are quoted only for questions about sources.
@@ -143,9 +148,7 @@ def rank_sentences(
                 continue  # "how many" is not answered by a sentence without a figure
             cosine = float(np.max(store.sentence_vectors[units] @ query.vector))
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
-            direct, translated = _found_words(
-                list(query.words), list(query.translations), features.terms
-            )
+            direct, translated = _found_words(query.words, query.translations, features.terms)
             lexical = _share(direct | translated, terms.findable)
             adjust = profile.number_weight if query.numbers & features.numbers else 0.0
             if not typed:
