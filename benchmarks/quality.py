@@ -25,14 +25,6 @@ CALIBRATION = [
     "heldout2/ru_numeric",
     "heldout2/en_markdown",
 ]
-METRICS = (
-    "evidence_hit",
-    "footnote_recall",
-    "keyword_match",
-    "abstention_accuracy",
-    "false_abstention",
-    "cited_chars_per_answer",
-)
 
 
 def frozen_sets() -> list[str]:
@@ -50,31 +42,11 @@ def set_paths(name: str) -> tuple[Path, Path]:
     return (docs if docs.is_dir() else ROOT / "docs"), folder / "questions.jsonl"
 
 
-def _pooled(reports: list[dict]) -> dict:
-    """Figures over all questions of the sets (not the mean of the sets' figures)."""
-    details = [d for r in reports for d in r["details"]]
-    answerable = [d for d in details if d["answerable"]]
-    unanswerable = [d for d in details if not d["answerable"]]
-    answered = [d for d in details if not d["abstained"]]
+def _figures(report: object) -> dict:
+    """A report's metrics (rag.evaluation.METRIC_NAMES) and question count, rounded."""
+    from rag.evaluation import METRIC_NAMES
 
-    def mean(values: list[float]) -> float:
-        return round(sum(values) / len(values), 3) if values else 1.0
-
-    return {
-        "questions": len(details),
-        "evidence_hit": mean([float(bool(d["evidence_hit"])) for d in answerable]),
-        "footnote_recall": mean(
-            [d["footnote_recall"] for d in answerable if d["footnote_recall"] is not None]
-        ),
-        "keyword_match": mean(
-            [float(bool(d["keywords"])) for d in answerable if d["keywords"] is not None]
-        ),
-        "abstention_accuracy": mean([float(d["abstained"]) for d in unanswerable]),
-        "false_abstention": mean([float(d["abstained"]) for d in answerable]),
-        "cited_chars_per_answer": round(mean([d["cited_chars"] for d in answered]), 1),
-        "marker_errors": sum(d["marker_errors"] for d in details),
-        "offset_errors": sum(d["offset_errors"] for d in details),
-    }
+    return {m: round(getattr(report, m), 3) for m in ("questions", *METRIC_NAMES)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import rag
     from rag.embeddings import make_embedder
-    from rag.evaluation import evaluate, load_eval_set
+    from rag.evaluation import evaluate, load_eval_set, report_of
 
     groups = {"calibration": CALIBRATION, "frozen": frozen_sets()}
     chosen = groups if args.group == "all" else {args.group: groups[args.group]}
@@ -104,17 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 assistant = rag.Assistant(settings, embedder=embedder)
                 assistant.build_index()
-                report = evaluate(assistant, load_eval_set(questions)).__dict__
-                report["name"] = name
-                reports.append(report)
+                reports.append((name, evaluate(assistant, load_eval_set(questions))))
+            pooled = report_of([d for _, r in reports for d in r.details])
             out[group] = {
-                "sets": {
-                    r["name"]: {m: round(r[m], 3) for m in (*METRICS, "questions")} for r in reports
-                },
-                "pooled": _pooled(reports),
+                "sets": {name: _figures(r) for name, r in reports},
+                "pooled": _figures(pooled),  # over all questions, not the sets' mean
             }
             if args.details:
-                out[group]["details"] = {r["name"]: r["details"] for r in reports}
+                out[group]["details"] = {name: r.details for name, r in reports}
     json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0

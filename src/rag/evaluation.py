@@ -26,6 +26,7 @@ __all__ = [
     "evaluate",
     "load_eval_set",
     "marker_errors",
+    "report_of",
 ]
 
 
@@ -209,12 +210,17 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> EvalReport:
                 "features": answer.features,
             }
         )
+    return report_of(details)
+
+
+def report_of(details: list[dict[str, Any]]) -> EvalReport:
+    """The aggregate scores of per-question ``details`` (one set's, or several sets' pooled)."""
     answerable = [d for d in details if d["answerable"]]
     unanswerable = [d for d in details if not d["answerable"]]
     answered = [d for d in details if not d["abstained"]]
     latencies = [d["ms"] for d in details]
     return EvalReport(
-        questions=len(items),
+        questions=len(details),
         evidence_hit=_mean(
             float(bool(d["evidence_hit"])) for d in answerable if d["evidence_hit"] is not None
         ),
