@@ -100,6 +100,24 @@ def test_detect_language(question: str, language: str) -> None:
     assert detect_language(question) == language
 
 
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        # issue 13: a Russian question quoting an English title was answered in English
+        ("Какой источник опубликовал «Putin calls relations with Azerbaijan ‘allied’»?", "ru"),
+        ('Кто написал "Putin calls relations with Azerbaijan allied"?', "ru"),
+        ("Что пишет Reuters о Russia and Azerbaijan relations?", "ru"),
+        ("Which outlet published «Песков назвал разговор Путина и Алиева очень теплым»?", "en"),
+        ("Who is Рашад Набиев?", "en"),
+        ("«Putin calls relations with Azerbaijan allied»", "en"),
+    ],
+)
+def test_detect_language_goes_by_the_words_asking_not_the_quoted_title(
+    question: str, language: str
+) -> None:
+    assert detect_language(question) == language
+
+
 def test_is_cyrillic_uses_the_majority_of_letters() -> None:
     assert is_cyrillic("Путин и Aliyev встретились")
     assert not is_cyrillic("Putin and Алиев met today")

@@ -253,9 +253,22 @@ def is_cyrillic(text: str) -> bool:
     return bool(letters) and 2 * sum(1 for ch in letters if _CYRILLIC.match(ch)) >= len(letters)
 
 
+# Quoted spans: a title or a phrase cited in another language says nothing about the
+# language the question is asked in. Straight single quotes are left alone (apostrophes).
+_QUOTED = re.compile(r"«[^»]*»|“[^”]*”|„[^“”]*[“”]|‘[^’]*’|\"[^\"]*\"")
+
+
 def detect_language(text: str) -> str:
-    """A best guess among "ru", "tr" and "en" (the languages answers are written in)."""
-    if is_cyrillic(text):
+    """A best guess among "ru", "tr" and "en" (the languages answers are written in).
+
+    Quoted spans are ignored, and function words ("что", "о", "the", "ve") outvote the
+    letters of names and titles: «Что пишет Reuters о Russia and Azerbaijan?» is Russian,
+    "Who is Рашад Набиев?" is not.
+    """
+    unquoted = _QUOTED.sub(" ", text)
+    if any(ch.isalpha() for ch in unquoted):
+        text = unquoted
+    if _asked_in_russian(text):
         return "ru"
     lowered = text.lower()
     if _TURKISH_CHARS.search(text) or re.search(r"[çöü]", lowered):
@@ -263,6 +276,18 @@ def detect_language(text: str) -> str:
     if any(w in _TURKISH_HINTS for w in WORD.findall(lowered)):
         return "tr"
     return "en"
+
+
+def _asked_in_russian(text: str) -> bool:
+    """More Russian than Latin-script function words; on a tie, most letters Cyrillic."""
+    russian = latin = 0
+    for word in WORD.findall(text.lower()):
+        if word in _STOPWORDS:
+            if _CYRILLIC.search(word):
+                russian += 1
+            else:
+                latin += 1
+    return russian > latin if russian != latin else is_cyrillic(text)
 
 
 def strip_markers(text: str) -> str:
