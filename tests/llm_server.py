@@ -6,6 +6,8 @@
         server.requests[0]["messages"]   # what the answerer sent
 
 Each request takes the next scripted :class:`Reply`; the last one repeats.
+``FakeLLMServer(..., drop_system=True)`` behaves like a chat template that silently drops
+system messages (llama.cpp's ``gemma`` format): ``requests`` then holds what the model saw.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,13 +31,15 @@ class Reply:
     delay: float = 0.0  # seconds before the response starts (to provoke timeouts)
     malformed: bool = False  # a body that is not valid JSON
     chunk_delay: float = 0.0  # seconds between streamed chunks
+    echo: bool = False  # the reply starts with the prompt's user message, as base models do
 
 
 class FakeLLMServer:
     """``POST /v1/chat/completions``, streaming (SSE) or not, answered from a script."""
 
-    def __init__(self, *replies: Reply | str) -> None:
+    def __init__(self, *replies: Reply | str, drop_system: bool = False) -> None:
         self.requests: list[dict[str, Any]] = []
+        self._drop_system = drop_system
         self._replies = [Reply(r) if isinstance(r, str) else r for r in replies] or [Reply()]
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -56,6 +60,9 @@ class FakeLLMServer:
             self._replies = [Reply(r) if isinstance(r, str) else r for r in replies]
 
     def next_reply(self, request: dict[str, Any]) -> Reply:
+        if self._drop_system:
+            messages = [m for m in request.get("messages", []) if m.get("role") != "system"]
+            request = {**request, "messages": messages}
         with self._lock:
             self.requests.append(request)
             return self._replies.pop(0) if len(self._replies) > 1 else self._replies[0]
@@ -120,6 +127,9 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 return
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             reply = server.next_reply(body)
+            if reply.echo:
+                users = [m["content"] for m in body["messages"] if m.get("role") == "user"]
+                reply = replace(reply, text=(users[-1] if users else "") + reply.text)
             server.wait(reply.delay)
             model = body.get("model", "fake")
             try:

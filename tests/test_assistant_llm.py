@@ -10,6 +10,8 @@ import pytest
 
 from llm_server import FakeLLMServer, Reply, closed_port
 from rag import Answer, Assistant, Settings
+from rag.errors import LLMError
+from rag.llm import llm_abstained_note, llm_failure_note
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Как Песков охарактеризовал разговор Путина и Алиева?"
@@ -78,3 +80,57 @@ def test_explicit_extractive_mode_never_calls_the_llm(settings: Settings) -> Non
     with FakeLLMServer("unused [1].") as server:
         answer = _with_llm(settings, server.base_url).query(QUESTION, mode="extractive")
     assert server.requests == [] and answer.mode == "extractive"
+
+
+def test_a_reply_that_fails_verification_falls_back_instead_of_abstaining(
+    settings: Settings,
+) -> None:
+    # issue 13: a base model wrote no [n] markers and every answer became "not in the documents"
+    with FakeLLMServer("Песков сказал, что разговор прошёл хорошо.") as server:
+        items = list(_with_llm(settings, server.base_url).stream(QUESTION))
+    final = items[-1]
+    assert isinstance(final, Answer) and final.mode == "extractive"
+    assert not final.abstained and final.citations
+    assert final.notes == [llm_failure_note(LLMError(_reason(final.notes[0])), "ru")]
+    assert "failed verification" in final.notes[0] and "cites no passage" in final.notes[0]
+
+
+def test_an_llm_abstention_gives_way_to_a_confident_quoted_answer(settings: Settings) -> None:
+    with FakeLLMServer("NOT_IN_DOCUMENTS") as server:
+        answer = _with_llm(settings, server.base_url).query(QUESTION)
+    assert server.requests  # the LLM was asked, and said the passages hold no answer
+    assert answer.mode == "extractive" and not answer.abstained and answer.citations
+    assert answer.notes == [llm_abstained_note("ru")]
+
+
+def test_an_echoed_prompt_falls_back_and_is_never_shown(settings: Settings) -> None:
+    with FakeLLMServer(Reply(echo=True)) as server:
+        *chunks, final = _with_llm(settings, server.base_url).stream(QUESTION)
+    assert not any("<<<" in str(c) or "PASSAGE" in str(c) for c in chunks)
+    assert isinstance(final, Answer) and final.citations and "echo of the prompt" in final.notes[0]
+
+
+def test_a_stall_mid_answer_falls_back_at_the_idle_timeout(settings: Settings) -> None:
+    reply = Reply("Песков назвал разговор теплым [1].", chunk_delay=5)
+    with FakeLLMServer(reply) as server:
+        assistant = Assistant(
+            settings.model_copy(
+                update={
+                    "llm": "openai-like",
+                    "llm_base_url": server.base_url,
+                    "llm_model": "scripted",
+                    "llm_timeout": 60.0,
+                    "llm_idle_timeout": 0.5,
+                }
+            )
+        )
+        assistant.build_index()
+        started = time.monotonic()
+        answer = assistant.query(QUESTION)
+    assert time.monotonic() - started < 5 + 0.5 + 3
+    assert answer.citations and "RAG_LLM_IDLE_TIMEOUT" in answer.notes[0]
+
+
+def _reason(note: str) -> str:
+    """The LLMError message inside a failure note: "... (reason); showing ..."."""
+    return note[note.index("(") + 1 : note.rindex(");")]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder
-from rag.errors import IndexBusyError, IndexError_, InvalidQuestionError, LLMError
+from rag.errors import IndexBusyError, IndexError_, InvalidQuestionError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.profile import Profile, load_profile
@@ -297,17 +297,7 @@ class Assistant:
             yield answer
             return
         passages = [passage_of(found.store, hit.row, hit.score) for hit in found.hits[:k]]
-        try:
-            yield from self._llm_backend().stream(text, passages)
-        except LLMError as err:
-            from rag.llm import llm_failure_note
+        from rag.llm import answer_or_fallback  # the extractive answer when the LLM's fails
 
-            log.warning("%s; falling back to the extractive answer", err)
-            fallback = quote()
-            note = llm_failure_note(err, found.query.language)
-            yield Answer(
-                text=fallback.text,
-                citations=fallback.citations,
-                abstained=fallback.abstained,
-                notes=[note],
-            )
+        llm_items = self._llm_backend().stream(text, passages)
+        yield from answer_or_fallback(llm_items, quote, found.query.language)

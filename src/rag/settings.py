@@ -47,8 +47,11 @@ class Settings(BaseSettings):
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: SecretStr = SecretStr("")
-    llm_timeout: float = Field(30.0, gt=0, le=600)
-    llm_max_tokens: int = Field(512, ge=16, le=8192)
+    # Sized for a CPU server at ~20 tokens/s: reading a ~2,700-token prompt can take a
+    # minute before the first token, 256 tokens (a few sentences) about 13 s after it.
+    llm_timeout: float = Field(120.0, gt=0, le=600)  # the whole answer, first token included
+    llm_idle_timeout: float = Field(20.0, gt=0, le=600)  # silence between streamed pieces
+    llm_max_tokens: int = Field(256, ge=16, le=8192)
     llm_context_tokens: int = Field(3000, ge=256, le=200_000)
 
     top_k: int = Field(5, ge=1, le=50)
