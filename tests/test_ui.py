@@ -17,14 +17,19 @@ import rag
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.sources import FetchReport
 from rag.ui import AssistantUI
-from rag.ui_render import (
-    CitationView,
+from rag.ui_cards import (
+    CardView,
     FootnoteView,
+    card_view,
+    excerpt_runs,
+    group_citations,
+    paragraph_bounds,
+)
+from rag.ui_render import (
     SourcesEntry,
     escape_text,
-    paragraph_around,
     render_answer,
-    render_citation_card,
+    render_card_html,
     render_fetch_reports,
     render_sources_panel,
     safe_url,
@@ -117,19 +122,34 @@ def test_answer_text_from_documents_is_escaped() -> None:
     assert "&lt;script&gt;" in html
 
 
+def cited(marker: int, text: str, quote: str, *, notes: list[Footnote] | None = None) -> Citation:
+    """A citation of ``quote`` where it stands in ``text`` (document "doc")."""
+    start = text.index(quote)
+    return Citation(
+        marker=marker, doc_id="doc", title="Doc <b>title</b>", text=quote, start=start,
+        end=start + len(quote), footnotes=notes or [],
+    )  # fmt: skip
+
+
+# A paragraph of seven sentences, then another paragraph.
+LONG_PARAGRAPH = (
+    "Intro.\n\nOne is first. Two comes next. Three is cited here.[1] Four sits between. "
+    "Five is cited too. Six follows. Seven ends it.\n\nAnother paragraph."
+)
+
+
 def test_citation_card_marks_the_cited_span_and_escapes_the_paragraph() -> None:
     text = "Before <script>bad()</script>. The cited claim.[1] After."
-    start = text.index("The cited")
-    paragraph, s, e = paragraph_around(text, start, start + len("The cited claim.[1]"))
-    view = CitationView(citation(1, "The cited claim.[1]"), paragraph, s, e,
-                        [FootnoteView(NOTE, fetched=False)])  # fmt: skip
-    html = render_citation_card(view, "a1")
+    c = cited(1, text, "The cited claim.[1]")
+    view = card_view([c], text, [FootnoteView(NOTE, fetched=False)])
+    html = render_card_html(view, "a1")
     assert 'id="cite-a1-1"' in html
-    assert "<mark>The cited claim.[1]</mark>" in html
+    assert '<mark data-marker="1">The cited claim.[1]</mark>' in html
     assert "<script" not in html and "&lt;script&gt;bad()&lt;/script&gt;" in html
     assert "Doc &lt;b&gt;title&lt;/b&gt;" in html
     assert "Example News" in html and "source not fetched" in html
     assert 'href="https://example.com/velna"' in html and 'rel="noopener noreferrer"' in html
+    assert "cite-more" not in html  # three sentences: all shown, nothing to unfold
 
 
 @pytest.mark.parametrize(
@@ -138,22 +158,78 @@ def test_citation_card_marks_the_cited_span_and_escapes_the_paragraph() -> None:
 def test_only_http_urls_become_links(url: str) -> None:
     assert safe_url(url) is None
     note = Footnote("9", "t", "p", url)
-    view = CitationView(citation(1, "x"), "x", 0, 1, [FootnoteView(note, fetched=False)])
-    assert "href" not in render_citation_card(view, "a1")
+    view = CardView([citation(1, "x")], "x", [(0, 1)], [(0, 1)], [FootnoteView(note, False)])
+    assert "href" not in render_card_html(view, "a1")
     assert "href" not in render_fetch_reports([FetchReport("9", url, "failed", "bad scheme")])
 
 
-def test_paragraph_around_finds_the_paragraph_and_caps_it() -> None:
+def test_paragraph_bounds_finds_the_paragraph_and_caps_it() -> None:
     text = "Title\n\nFirst line of p,\nsecond line. Cited here.\n\nNext paragraph."
     start = text.index("Cited")
-    paragraph, s, e = paragraph_around(text, start, start + 11)
-    assert paragraph == "First line of p,\nsecond line. Cited here."
-    assert paragraph[s:e] == "Cited here."
+    lo, hi = paragraph_bounds(text, start, start + 11)
+    assert text[lo:hi] == "First line of p,\nsecond line. Cited here."
     long = "word " * 400 + "CITED." + " word" * 400
     start = long.index("CITED")
-    paragraph, s, e = paragraph_around(long, start, start + 6, cap=200)
-    assert paragraph[s:e] == "CITED." and len(paragraph) <= 210
-    assert paragraph.startswith("…") and paragraph.endswith("…")
+    lo, hi = paragraph_bounds(long, start, start + 6, cap=200)
+    assert lo <= start and start + 6 <= hi and hi - lo <= 210
+
+
+def test_a_card_shows_the_cited_sentence_with_one_either_side() -> None:
+    c = cited(1, LONG_PARAGRAPH, "Three is cited here.[1]")
+    view = card_view([c], LONG_PARAGRAPH, [])
+    shown = [view.paragraph[s:e] for s, e in view.shown]
+    assert shown == ["Two comes next. Three is cited here.[1] Four sits between."]
+    html = render_card_html(view, "a1")
+    excerpt = html.split('class="cite-para cite-excerpt">')[1].split("</blockquote>")[0]
+    assert excerpt.startswith("… Two comes next.") and excerpt.endswith("Four sits between. …")
+    assert "Seven ends it." not in excerpt and "Another paragraph" not in html
+    # The whole paragraph is behind the toggle, closed.
+    assert '<details class="cite-more"><summary>' in html and "show paragraph" in html
+    full = html.split('class="cite-para cite-full">')[1]
+    assert "One is first." in full and "Seven ends it." in full
+
+
+def test_citations_of_one_paragraph_share_a_card_with_two_highlights() -> None:
+    other = Footnote("2", "Other", "Coast Daily", "https://coast.example.org/t")
+    one = cited(1, LONG_PARAGRAPH, "Three is cited here.[1]", notes=[NOTE])
+    two = cited(2, LONG_PARAGRAPH, "Five is cited too.", notes=[NOTE, other])
+    elsewhere = cited(3, LONG_PARAGRAPH, "Another paragraph.")
+    groups = group_citations([two, elsewhere, one], {"doc": LONG_PARAGRAPH})
+    assert [[c.marker for c in g] for g in groups] == [[1, 2], [3]]
+    notes = [FootnoteView(NOTE, False), FootnoteView(other, False)]
+    view = card_view(groups[0], LONG_PARAGRAPH, notes)
+    # Sentences 2-6: each cited one with its neighbours, one run since they touch.
+    assert [view.paragraph[s:e] for s, e in view.shown] == [
+        "Two comes next. Three is cited here.[1] Four sits between. Five is cited too. Six follows."
+    ]
+    html = render_card_html(view, "a1")
+    excerpt = html.split('class="cite-para cite-excerpt">')[1].split("</blockquote>")[0]
+    assert excerpt.count("<mark") == 2 and 'data-marker="2"' in excerpt
+    assert html.count('class="cite-card"') == 1 and html.count('class="fn-card"') == 2
+    # Both markers lead here: [1] is the card's id, [2] an anchor inside it.
+    assert 'id="cite-a1-1"' in html and '<span class="cite-anchor" id="cite-a1-2">' in html
+
+
+def test_far_apart_citations_show_two_runs() -> None:
+    text = "S1. S2 cited. S3. S4. S5. S6. S7 cited. S8."
+    runs = excerpt_runs(text, (0, len(text)), [(4, 13), (30, 39)])
+    assert [text[s:e] for s, e in runs] == ["S1. S2 cited. S3.", "S6. S7 cited. S8."]
+    view = card_view([cited(1, text, "S2 cited."), cited(2, text, "S7 cited.")], text, [])
+    assert "S3. … S6." in render_card_html(view, "a1")
+
+
+def test_a_long_context_sentence_is_cut_to_its_nearest_part() -> None:
+    long = "Lead-in words " * 60
+    text = f"{long.strip()}. The claim.[1] Next one."
+    view = card_view([cited(1, text, "The claim.[1]")], text, [])
+    before = view.paragraph[view.shown[0][0] : view.spans[0][0]]
+    assert 100 < len(before) <= 270 and before.split(" ")[0] in ("Lead-in", "words")
+    assert render_card_html(view, "a1").split('cite-excerpt">')[1].startswith("… ")
+
+
+def test_a_card_for_a_changed_document_quotes_the_citation_alone() -> None:
+    view = card_view([citation(1, "opened in 2031")], None, [])
+    assert view.paragraph == "opened in 2031" and "cite-more" not in render_card_html(view, "a")
 
 
 def test_sources_panel_keeps_latest_answer_open_and_earlier_folded(ui: AssistantUI) -> None:
@@ -172,8 +248,10 @@ def test_answer_shows_marker_and_a_card_per_citation(ui: AssistantUI) -> None:
     message, panel = final(ui, "When did the harbor of Port Velna open?")
     assert 'class="cite-marker"' in message and "2031" in message
     markers = message.count('class="cite-marker"')
-    assert panel.count('class="cite-card"') == markers
-    assert "<mark>" in panel and "Example News" in panel
+    assert 1 <= panel.count('class="cite-card"') <= markers
+    for n in range(1, markers + 1):
+        assert f'id="cite-a1-{n}"' in panel  # every marker leads to its card
+    assert "<mark" in panel and "Example News" in panel
     assert 'href="https://example.com/velna"' in panel
     # Footnote [1]'s source is saved in docs/sources: the card says so and quotes it.
     assert "source fetched" in panel and 'class="fn-passage"' in panel

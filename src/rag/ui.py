@@ -12,19 +12,18 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
-from rag.models import Answer, Citation, Passage
+from rag.models import Answer, Citation, Footnote, Passage
+from rag.ui_cards import CardView, FootnoteView, card_view, group_citations
 from rag.ui_render import (
-    CitationView,
-    FootnoteView,
     SourcesEntry,
     escape_text,
     page_css,
     page_head,
-    paragraph_around,
     render_answer,
     render_documents,
     render_fetch_reports,
@@ -115,8 +114,8 @@ class AssistantUI:
                     yield [*history, part], render_sources_panel(entries, shown), entries
             assert final is not None
             nearby = self._nearby(question) if final.abstained else []
-            views = self.citation_views(final)
-            entry = SourcesEntry(f"a{next(self._ids)}", shown, final, views, nearby)
+            cards = self.citation_views(final)
+            entry = SourcesEntry(f"a{next(self._ids)}", shown, final, cards, nearby)
         except Exception as err:  # the UI's boundary: a message in the chat, never a traceback
             if not isinstance(err, RagError):
                 log.exception("answering %r failed", question)
@@ -135,46 +134,68 @@ class AssistantUI:
         except RagError:
             return []
 
-    def citation_views(self, answer: Answer) -> list[CitationView]:
-        """What the sources panel shows for each citation of ``answer``."""
+    def citation_views(self, answer: Answer) -> list[CardView]:
+        """The sources panel's cards for ``answer``: one per cited paragraph.
+
+        A cited passage of a footnote's source is shown in that footnote's card (under the
+        claim it backs) rather than in a card of its own.
+        """
         store = self.assistant.store()
-        return [self._citation_view(store, c, answer.citations) for c in answer.citations]
+        texts: dict[str, str] = {}
+        for c in answer.citations:
+            doc = store.docs.get(c.doc_id)
+            if doc is not None and doc.text[c.start : c.end] == c.text:
+                texts[c.doc_id] = doc.text
+        # A document that changed since the answer (a rebuild): its cards quote the citation.
+        for c in answer.citations:
+            if c.doc_id in texts and texts[c.doc_id][c.start : c.end] != c.text:
+                del texts[c.doc_id]
+        groups = group_citations(answer.citations, texts)
+        notes = [self._footnote_views(store, group, answer) for group in groups]
+        shown: set[int] = set()
+        for views in notes:  # a cited source passage is its marker's target once only
+            for i, f in enumerate(views):
+                if f.cited_as is not None:
+                    views[i] = replace(f, target=f.cited_as not in shown)
+                    shown.add(f.cited_as)
+        return [
+            card_view(group, texts.get(group[0].doc_id), views)
+            for group, views in zip(groups, notes, strict=True)
+            if not all(c.marker in shown for c in group)
+        ]
 
-    def _citation_view(
-        self, store: IndexStore, c: Citation, cited: Sequence[Citation]
-    ) -> CitationView:
-        doc = store.docs.get(c.doc_id)
-        if doc is None or doc.text[c.start : c.end] != c.text:
-            # The index changed since the answer (a rebuild): show the quoted text alone.
-            paragraph, start, end = c.text, 0, len(c.text)
-        else:
-            paragraph, start, end = paragraph_around(doc.text, c.start, c.end)
-        notes = []
-        for note in c.footnotes:
-            fetched = bool(note.source_doc_id and note.source_doc_id in store.docs)
-            passage, caption = self._source_passage(
-                note.source_doc_id if fetched else None, c, cited
-            )
-            notes.append(FootnoteView(note, fetched, passage, caption))
-        return CitationView(c, paragraph, start, end, notes)
+    def _footnote_views(
+        self, store: IndexStore, group: Sequence[Citation], answer: Answer
+    ) -> list[FootnoteView]:
+        """The footnotes of a card's citations (each once), with their sources' passages."""
+        views: dict[str, FootnoteView] = {}
+        for c in group:
+            for note in c.footnotes:
+                if note.label in views:
+                    continue
+                fetched = bool(note.source_doc_id and note.source_doc_id in store.docs)
+                source = note.source_doc_id if fetched else None
+                views[note.label] = self._footnote_view(note, fetched, source, c, answer)
+        return list(views.values())
 
-    def _source_passage(
-        self, source_id: str | None, c: Citation, cited: Sequence[Citation]
-    ) -> tuple[str | None, str]:
-        """The fetched source's passage behind ``c``: one this answer cites, else the closest."""
+    def _footnote_view(
+        self, note: Footnote, fetched: bool, source_id: str | None, c: Citation, answer: Answer
+    ) -> FootnoteView:
+        """The footnote with its source's passage behind ``c``: one this answer cites (unless
+        ``c`` is in the source itself), else the closest."""
         if source_id is None or c.doc_id == source_id:
-            return None, ""
-        for other in cited:
+            return FootnoteView(note, fetched)
+        for other in answer.citations:
             if other.doc_id == source_id:
-                return other.text, f"Source passage, cited as [{other.marker}]"
+                return FootnoteView(note, fetched, other.text, cited_as=other.marker)
         try:
             hits = self.assistant.retrieve(c.text[:1000], k=25)
         except RagError:
-            return None, ""
+            return FootnoteView(note, fetched)
         for hit in hits:
             if hit.doc_id == source_id:
-                return hit.text[:SOURCE_PASSAGE_CHARS], "Closest passage in the source"
-        return None, ""
+                return FootnoteView(note, fetched, hit.text[:SOURCE_PASSAGE_CHARS])
+        return FootnoteView(note, fetched)
 
     # -- documents and index ----------------------------------------------------------------
 
@@ -262,7 +283,8 @@ class AssistantUI:
                                 min_width=180, autofocus=True,
                             )  # fmt: skip
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                        gr.Examples([[q] for q in self.examples], inputs=[box], label="Examples")
+                        gr.Examples([[q] for q in self.examples], inputs=[box], label="Examples",
+                                    elem_id="rag-examples")  # fmt: skip
                         with gr.Accordion("Settings", open=False):
                             top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
                                               label="Passages retrieved (top-k)")  # fmt: skip

@@ -8,45 +8,26 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from rag.models import Answer, Citation, Footnote, Passage
+from rag.models import Answer, Passage
+from rag.ui_cards import CardView, FootnoteView, render_card
+from rag.ui_labels import labels_for
 
 if TYPE_CHECKING:
     from rag.assistant import DocumentInfo
     from rag.index import IndexStatus
     from rag.sources import FetchReport
 
-PARAGRAPH_CAP = 1200  # characters of context shown around a cited span
 NEARBY_CHARS = 300  # of each closest passage shown when the answer abstains
 MARKER = re.compile(r"\[(\d{1,3})\]")
 # What Markdown would interpret in a chat message, as numeric entities (never Markdown syntax).
 _MARKDOWN_SPECIALS = {ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$:="}
-
-
-@dataclass(frozen=True)
-class FootnoteView:
-    """A footnote as a card shows it: the entry, whether its source text is here, a passage."""
-
-    footnote: Footnote
-    fetched: bool
-    passage: str | None = None
-    passage_note: str = ""
-
-
-@dataclass(frozen=True)
-class CitationView:
-    """Everything a citation card needs: the citation, its paragraph and its footnotes."""
-
-    citation: Citation
-    paragraph: str  # the document text around the citation, unescaped
-    cited_start: int  # offsets of the cited span inside ``paragraph``
-    cited_end: int
-    footnotes: Sequence[FootnoteView]
 
 
 @dataclass(frozen=True)
@@ -56,7 +37,7 @@ class SourcesEntry:
     answer_id: str
     question: str
     answer: Answer
-    citations: Sequence[CitationView]
+    cards: Sequence[CardView]  # one per cited paragraph, in marker order
     # For an abstention: the passages that came closest, so the reader can judge for himself.
     nearby: Sequence[Passage] = ()
 
@@ -78,33 +59,6 @@ def safe_url(url: str) -> str | None:
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         return None
     return url
-
-
-def paragraph_around(
-    text: str, start: int, end: int, cap: int = PARAGRAPH_CAP
-) -> tuple[str, int, int]:
-    """The paragraph around ``text[start:end]`` and the cited span's offsets inside it.
-
-    Out to blank lines (Markdown wraps a paragraph over lines), else to line breaks (the
-    article puts one per line); past ``cap`` characters, cut at a space and mark it with "…".
-    """
-    start, end = max(0, start), min(len(text), end)
-    budget = max(0, cap - (end - start))
-    for sep in ("\n\n", "\n"):
-        lo, hi = text.rfind(sep, 0, start), text.find(sep, end)
-        lo, hi = (0 if lo < 0 else lo + len(sep)), (len(text) if hi < 0 else hi)
-        if (start - lo) + (hi - end) <= budget:
-            return text[lo:hi], start - lo, end - lo
-    half = budget // 2
-    if start - lo > half:
-        space = text.find(" ", start - half, start)
-        lo = space + 1 if space >= 0 else start - half
-    if hi - end > half:
-        space = text.rfind(" ", end, end + half)
-        hi = space if space > end else end + half
-    before = "…" if lo > 0 and text[lo - 1] != "\n" else ""
-    after = "…" if hi < len(text) and text[hi] != "\n" else ""
-    return f"{before}{text[lo:hi]}{after}", start - lo + len(before), end - lo + len(before)
 
 
 def render_answer(answer: Answer, answer_id: str) -> str:
@@ -156,45 +110,44 @@ def _link(url: str, css: str = "") -> str:
     )
 
 
-def _footnote_card(view: FootnoteView) -> str:
+def _footnote_card(view: FootnoteView, answer_id: str, labels: Mapping[str, str]) -> str:
     note = view.footnote
-    status = "source fetched" if view.fetched else "source not fetched"
+    status = labels["fetched"] if view.fetched else labels["not_fetched"]
     meta = _link(note.url, "fn-link") if note.url else ""
     if note.accessed:
-        meta += f"<span>accessed {html.escape(note.accessed)}</span>"
-    passage = (
-        f'<div class="fn-caption">{html.escape(view.passage_note)}</div>'
-        f'<blockquote class="fn-passage">{html.escape(view.passage)}</blockquote>'
-        if view.passage
-        else ""
-    )
+        meta += f"<span>{labels['accessed']} {html.escape(note.accessed)}</span>"
+    passage = ""
+    if view.passage:
+        # A source passage the answer cites is its marker's target: the click lands here.
+        n = view.cited_as
+        caption = labels["cited_passage"].format(n=n) if n else labels["closest_passage"]
+        anchor = f' id="cite-{answer_id}-{n}" data-marker="{n}"' if n and view.target else ""
+        num = f'<span class="cite-num">{n}</span> ' if n else ""
+        passage = (
+            f'<div class="fn-caption">{html.escape(caption)}</div>'
+            f'<blockquote class="fn-passage"{anchor}>{num}{html.escape(view.passage)}</blockquote>'
+        )
+    publisher = note.publisher or labels["unknown_publisher"]
     return (
         f'<div class="fn-card" data-label="{html.escape(note.label, quote=True)}">'
         f'<div class="fn-head"><span class="fn-label">[{html.escape(note.label)}]</span>'
-        f'<span class="fn-publisher">{html.escape(note.publisher or "unknown publisher")}</span>'
+        f'<span class="fn-publisher">{html.escape(publisher)}</span>'
         f'<span class="fn-status{" fn-status--ok" if view.fetched else ""}">{status}</span></div>'
         f'<div class="fn-title">{html.escape(note.title)}</div>'
         f'<div class="fn-meta">{meta}</div>{passage}</div>'
     )
 
 
-def render_citation_card(view: CitationView, answer_id: str) -> str:
-    """One citation: document title, paragraph with the cited span marked, footnote cards."""
-    c, p, s, e = view.citation, view.paragraph, view.cited_start, view.cited_end
-    paragraph = f"{html.escape(p[:s])}<mark>{html.escape(p[s:e])}</mark>{html.escape(p[e:])}"
-    notes = "".join(_footnote_card(f) for f in view.footnotes) or (
-        '<div class="rag-empty">No footnote of the document covers this passage.</div>'
-    )
-    return (
-        f'<article class="cite-card" id="cite-{answer_id}-{c.marker}" tabindex="-1">'
-        f'<div class="cite-head"><span class="cite-num">{c.marker}</span>'
-        f'<span class="cite-doc">{html.escape(c.title or c.doc_id)}</span></div>'
-        f'<blockquote class="cite-para">{paragraph}</blockquote>{notes}</article>'
+def render_card_html(view: CardView, answer_id: str, language: str = "en") -> str:
+    """One source card (see rag.ui_cards) with its footnote cards under it."""
+    labels = labels_for(language)
+    return render_card(
+        view, answer_id, partial(_footnote_card, answer_id=answer_id, labels=labels), labels
     )
 
 
 def _entry_body(entry: SourcesEntry) -> str:
-    if entry.answer.abstained or not entry.citations:
+    if entry.answer.abstained or not entry.cards:
         empty = (
             '<p class="rag-empty">Nothing in these documents answers this, so nothing is cited.</p>'
         )
@@ -207,7 +160,7 @@ def _entry_body(entry: SourcesEntry) -> str:
         )
         head = '<p class="rag-near-head">Closest passages (they do not answer it):</p>'
         return empty + head + near
-    return "".join(render_citation_card(v, entry.answer_id) for v in entry.citations)
+    return "".join(render_card_html(v, entry.answer_id) for v in entry.cards)
 
 
 def render_sources_panel(entries: Sequence[SourcesEntry], pending: str | None = None) -> str:

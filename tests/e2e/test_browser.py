@@ -136,3 +136,67 @@ def test_an_abstention_shows_the_closest_passages_uncited(open_page: Any, screen
     expect(sources.locator(".rag-near").first).to_be_visible()
     assert sources.locator(".cite-card").count() == 0
     screenshot(page)
+
+
+# Two sentences of one paragraph of the article (under footnotes [ii] and [iii]) and the
+# TASS source behind [iii]: the article's paragraph gets one card, not two.
+TWO_CITATIONS = "Как Песков охарактеризовал разговор и о чём договорились стороны?"
+
+
+def paragraph_card(page: Any) -> Any:
+    """The card of the answer's article paragraph that holds two citations."""
+    cards = page.locator("#rag-sources section.rag-entry .cite-card")
+    markers = [(cards.nth(i).get_attribute("data-markers") or "").split()
+               for i in range(cards.count())]  # fmt: skip
+    with_two = [cards.nth(i) for i, found in enumerate(markers) if len(found) >= 2]
+    assert with_two, f"no card holds two citations: {page.locator('#rag-sources').inner_text()}"
+    assert len(with_two) == 1
+    return with_two[0]
+
+
+def marker_link(message: Any, n: str) -> Any:
+    return message.locator("a.cite-marker", has_text=re.compile(f"^{n}$"))
+
+
+def test_two_citations_of_one_paragraph_share_one_card(open_page: Any, screenshot: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(width=1400)
+    message = ask(page, TWO_CITATIONS)
+    card = paragraph_card(page)
+    markers = card.get_attribute("data-markers").split()
+    # Each of its citations is highlighted in the excerpt, and both markers lead to it.
+    excerpt = card.locator(".cite-excerpt")
+    expect(excerpt.locator("mark")).to_have_count(len(markers))
+    for n in markers:
+        expect(marker_link(message, n)).to_have_attribute("href", re.compile(f"-{n}$"))
+    # The rest of the paragraph is folded away ...
+    more = card.locator("details.cite-more")
+    expect(more).to_have_count(1)
+    assert more.get_attribute("open") is None
+    expect(card.locator(".cite-full")).not_to_be_visible()
+    assert len(excerpt.inner_text()) < len(card.locator(".cite-full").text_content())
+    # ... and the footnote cards stay under the paragraph's card.
+    expect(card.locator(".fn-card").first).to_be_visible()
+    # Clicking the second marker highlights the shared card and that marker's sentence.
+    marker_link(message, markers[1]).click()
+    expect(card).to_have_class(re.compile(r"\bis-active\b"))
+    expect(excerpt.locator(f'mark[data-marker="{markers[1]}"]')).to_have_class(
+        re.compile(r"\bis-active\b")
+    )
+    screenshot(page)
+    # "show paragraph" shows the whole paragraph in place of the excerpt.
+    more.locator("summary").click()
+    expect(card.locator(".cite-full")).to_be_visible()
+    expect(excerpt).not_to_be_visible()
+    expect(card.locator(".cite-full mark")).to_have_count(len(markers))
+
+
+def test_phone_page_for_a_two_citation_answer_is_short(open_page: Any, screenshot: Any) -> None:
+    page = open_page(width=390, height=844)
+    ask(page, TWO_CITATIONS)
+    paragraph_card(page)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page)
+    assert height < 2500, f"the phone page is {height} px tall"
