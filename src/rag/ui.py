@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
 from rag.models import Answer, Citation, Footnote, Passage
+from rag.text import detect_language
 from rag.ui_cards import CardView, FootnoteView, card_view, group_citations
+from rag.ui_labels import labels_for, language_note
 from rag.ui_render import (
     SourcesEntry,
     escape_text,
@@ -99,9 +101,11 @@ class AssistantUI:
         """
         # Lone surrogates (broken copy-paste) cannot be sent to the browser as JSON.
         shown = question.encode("utf-8", "replace").decode("utf-8")
+        language = detect_language(shown)  # the panel and the notes speak the question's
         history = [*history, {"role": "user", "content": escape_text(shown)}]
-        pending = _bot("Searching…", "pending")
-        yield [*history, pending], render_sources_panel(entries, pending=shown), entries
+        pending = _bot(labels_for(language)["searching"], "pending")
+        panel = render_sources_panel(entries, pending=shown, language=language)
+        yield [*history, pending], panel, entries
         received: list[str] = []
         final: Answer | None = None
         try:
@@ -111,21 +115,34 @@ class AssistantUI:
                 elif mode == "llm":  # extractive answers arrive whole: no partial updates
                     received.append(item)
                     part = _bot("".join(received), "streaming")
-                    yield [*history, part], render_sources_panel(entries, shown), entries
+                    yield [*history, part], panel, entries
             assert final is not None
             nearby = self._nearby(question) if final.abstained else []
             cards = self.citation_views(final)
-            entry = SourcesEntry(f"a{next(self._ids)}", shown, final, cards, nearby)
+            answer_id = f"a{next(self._ids)}"
+            entry = SourcesEntry(answer_id, shown, final, cards, nearby, language)
         except Exception as err:  # the UI's boundary: a message in the chat, never a traceback
             if not isinstance(err, RagError):
                 log.exception("answering %r failed", question)
             # A RagError says what to do (shorten the question, wait for the rebuild...).
-            text = str(err) if isinstance(err, RagError) else "Something went wrong: see the log."
-            yield [*history, _bot(text, "error")], render_sources_panel(entries), entries
+            text = str(err) if isinstance(err, RagError) else labels_for(language)["went_wrong"]
+            panel = render_sources_panel(entries, language=language)
+            yield [*history, _bot(text, "error")], panel, entries
             return
         entries = [*entries, entry][-MAX_ANSWERS_KEPT:]
-        message = {"role": "assistant", "content": render_answer(final, entry.answer_id)}
-        yield [*history, message], render_sources_panel(entries), entries
+        notes = [note] if (note := self.language_note(language, final, mode)) else []
+        message = {"role": "assistant", "content": render_answer(final, answer_id, language, notes)}
+        yield [*history, message], render_sources_panel(entries, language=language), entries
+
+    def language_note(self, language: str, answer: Answer, mode: str) -> str | None:
+        """A line for an answer that quotes documents in another language than the question's
+        (extractive answers quote verbatim), pointing to the LLM that writes in it."""
+        if answer.abstained or not answer.citations or answer.mode != "extractive":
+            return None
+        if mode == "llm":  # the LLM was asked for and failed: the answer's own note says so
+            return None
+        llm = self.assistant.settings.llm != "none"
+        return language_note(language, detect_language(answer.text), llm_configured=llm)
 
     def _nearby(self, question: str) -> list[Passage]:
         """The passages closest to a question the documents do not answer."""
@@ -199,18 +216,21 @@ class AssistantUI:
 
     # -- documents and index ----------------------------------------------------------------
 
-    def index_status_html(self) -> str:
+    def index_status_html(self, language: str = "en") -> str:
         """The index status block of the Documents tab."""
-        return render_index_status(self.assistant.status(), self.assistant.settings)
+        status = self.assistant.status()
+        return render_index_status(status, self.assistant.settings, language)
 
-    def documents_html(self) -> str:
+    def documents_html(self, language: str = "en") -> str:
         """The documents table (builds the index first if it is missing or stale)."""
         try:
-            return render_documents(self.assistant.documents())
+            return render_documents(self.assistant.documents(), language)
         except RagError as err:
             return render_message(str(err), "error")
 
-    def upload(self, file_path: str | None, overwrite: bool) -> tuple[str, str]:
+    def upload(
+        self, file_path: str | None, overwrite: bool, language: str = "en"
+    ) -> tuple[str, str]:
         """Save an uploaded file into docs/: returns (message, index status)."""
         try:
             if not file_path:
@@ -218,11 +238,13 @@ class AssistantUI:
             docs_dir = self.assistant.settings.docs_dir
             target = save_upload(Path(file_path), docs_dir, overwrite=overwrite)
         except UploadRefusedError as err:
-            return render_message(str(err), "error"), self.index_status_html()
-        text = f"Added {target.name}. Rebuild the index to search it (or just ask: it rebuilds)."
-        return render_message(text, "notice"), self.index_status_html()
+            return render_message(str(err), "error"), self.index_status_html(language)
+        text = labels_for(language)["added"].format(name=target.name)
+        return render_message(text, "notice"), self.index_status_html(language)
 
-    def rebuild(self, progress: Callable[..., Any] | None = None) -> tuple[str, str, str]:
+    def rebuild(
+        self, progress: Callable[..., Any] | None = None, language: str = "en"
+    ) -> tuple[str, str, str]:
         """Rebuild the index with a progress bar: returns (message, status, documents)."""
 
         def report(stage: str, done: int, total: int) -> None:
@@ -234,7 +256,7 @@ class AssistantUI:
             message = render_message(stats.summary(), "notice")
         except RagError as err:
             message = render_message(str(err), "error")
-        return message, self.index_status_html(), self.documents_html()
+        return message, self.index_status_html(language), self.documents_html(language)
 
     def ask_api(self, question: str) -> dict[str, Any]:
         """One question, the :class:`rag.Answer` as a dict (or ``{"error": message}``)."""
@@ -243,13 +265,13 @@ class AssistantUI:
         except RagError as err:
             return {"error": str(err)}
 
-    def fetch(self) -> tuple[str, str]:
+    def fetch(self, language: str = "en") -> tuple[str, str]:
         """Fetch each footnote's source: returns (per-source report, index status)."""
         try:
             reports = self.assistant.fetch_sources()
         except RagError as err:
-            return render_message(str(err), "error"), self.index_status_html()
-        return render_fetch_reports(reports), self.index_status_html()
+            return render_message(str(err), "error"), self.index_status_html(language)
+        return render_fetch_reports(reports, language), self.index_status_html(language)
 
     # -- the app -----------------------------------------------------------------------------
 
@@ -267,6 +289,7 @@ class AssistantUI:
         one_at_a_time = {**private, "concurrency_id": "index", "concurrency_limit": 1}
         with gr.Blocks(title="Document QA", analytics_enabled=False) as app:
             history, entries, asked = gr.State([]), gr.State([]), gr.State("")
+            language = gr.State("en")  # the last question's: the Documents tab speaks it
             gr.HTML(HEADER)
             with gr.Tabs():
                 with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
@@ -293,7 +316,7 @@ class AssistantUI:
                             gr.HTML(render_settings(settings))
                     with gr.Column(scale=2, min_width=300):
                         sources = gr.HTML(render_sources_panel([]), elem_id="rag-sources")
-                with gr.Tab("Documents", id="documents"):
+                with gr.Tab("Documents", id="documents") as docs_tab:
                     status = gr.HTML(elem_id="rag-index-status")
                     docs_table = gr.HTML(elem_id="rag-documents")
                     with gr.Row():
@@ -312,23 +335,41 @@ class AssistantUI:
                             fetch = gr.Button("Fetch sources", elem_id="rag-fetch")
                             fetch_msg = gr.HTML(elem_id="rag-fetch-msg")
 
-            def chat_step(*args: Any) -> Iterator[tuple[Any, ...]]:
-                for shown, panel, kept in self.answer(*args):
-                    yield shown, panel, kept, shown
+            def chat_step(question: str, *args: Any) -> Iterator[tuple[Any, ...]]:
+                spoken = detect_language(question)
+                for shown, panel, kept in self.answer(question, *args):
+                    yield shown, panel, kept, shown, spoken
 
-            def rebuild_fn(progress: Any = gr.Progress()) -> tuple[str, str, str]:  # noqa: B008
-                return self.rebuild(progress)
+            def rebuild_fn(lang: str, progress: Any = gr.Progress()) -> tuple[str, str, str]:  # noqa: B008
+                return self.rebuild(progress, lang)
 
-            chat_out = [chat, sources, entries, history]
+            def documents_tab(lang: str) -> tuple[Any, ...]:
+                words = labels_for(lang)
+                return (
+                    self.index_status_html(lang),
+                    self.documents_html(lang),
+                    gr.File(label=words["upload_label"]),
+                    gr.Checkbox(label=words["overwrite"]),
+                    gr.Button(words["add"]),
+                    gr.Button(words["rebuild"]),
+                    gr.Button(words["fetch"]),
+                )
+
+            chat_out = [chat, sources, entries, history, language]
             # Take the question and clear the box at once, then answer (queued, streamed).
             gr.on([box.submit, send.click], lambda q: ("", q), [box], [box, asked], queue=False,
                   **private).then(chat_step, [asked, history, entries, top_k, mode], chat_out,
                                   **private)  # fmt: skip
             # The Chatbot's own trash button: forget the conversation and its sources too.
-            chat.clear(lambda: ([], render_sources_panel([]), [], []), None, chat_out, **private)
-            add.click(self.upload, [upload, overwrite], [upload_msg, status], **one_at_a_time)
-            rebuild.click(rebuild_fn, None, [rebuild_msg, status, docs_table], **one_at_a_time)
-            fetch.click(self.fetch, None, [fetch_msg, status], **one_at_a_time)
+            chat.clear(lambda lang: ([], render_sources_panel([], language=lang), [], [], lang),
+                       [language], chat_out, **private)  # fmt: skip
+            tab_out = [status, docs_table, upload, overwrite, add, rebuild, fetch]
+            docs_tab.select(documents_tab, [language], tab_out, **private)
+            add.click(self.upload, [upload, overwrite, language], [upload_msg, status],
+                      **one_at_a_time)  # fmt: skip
+            rebuild.click(rebuild_fn, [language], [rebuild_msg, status, docs_table],
+                          **one_at_a_time)  # fmt: skip
+            fetch.click(self.fetch, [language], [fetch_msg, status], **one_at_a_time)
             app.load(lambda: (self.index_status_html(), self.documents_html()), None,
                      [status, docs_table], **private)  # fmt: skip
             # For programs (gradio_client's predict(q, api_name="/ask")): the Answer as JSON.

@@ -40,6 +40,7 @@ class SourcesEntry:
     cards: Sequence[CardView]  # one per cited paragraph, in marker order
     # For an abstention: the passages that came closest, so the reader can judge for himself.
     nearby: Sequence[Passage] = ()
+    language: str = "en"  # the question's: the panel speaks it (rag.ui_labels)
 
 
 def escape_text(text: str) -> str:
@@ -61,8 +62,12 @@ def safe_url(url: str) -> str | None:
     return url
 
 
-def render_answer(answer: Answer, answer_id: str) -> str:
-    """The chat message for a final answer: escaped text, markers as clickable superscripts."""
+def render_answer(
+    answer: Answer, answer_id: str, language: str = "en", notes: Sequence[str] = ()
+) -> str:
+    """The chat message for a final answer: escaped text, markers as clickable superscripts,
+    then the answer's notes and ``notes`` (the UI's own, in the question's ``language``)."""
+    labels = labels_for(language)
     known = {c.marker for c in answer.citations}
     parts: list[str] = []
     pos = 0
@@ -73,15 +78,17 @@ def render_answer(answer: Answer, answer_id: str) -> str:
         parts.append(escape_text(answer.text[pos : match.start()].rstrip(" ")))
         parts.append(
             f'<sup class="cite-sup"><a href="#cite-{answer_id}-{n}" class="cite-marker" '
-            f'data-marker="{n}" title="Show source {n}">{n}</a></sup>'
+            f'data-marker="{n}" title="{_label(labels, "show_source", n=n)}">{n}</a></sup>'
         )
         pos = match.end()
     parts.append(escape_text(answer.text[pos:]))
     body = _line_breaks("".join(parts))
     classes = "rag-answer rag-abstained" if answer.abstained else "rag-answer"
-    extra = "".join(f'<div class="rag-note">{escape_text(n)}</div>' for n in answer.notes)
+    extra = "".join(
+        f'<div class="rag-note">{escape_text(n)}</div>' for n in [*answer.notes, *notes]
+    )
     extra += "".join(
-        f'<div class="rag-note rag-flag">Not supported by the cited passage: '
+        f'<div class="rag-note rag-flag">{_label(labels, "unsupported")} '
         f"{escape_text(f.sentence)} ({escape_text(f.reason)})</div>"
         for f in answer.flags
     )
@@ -146,11 +153,15 @@ def render_card_html(view: CardView, answer_id: str, language: str = "en") -> st
     )
 
 
+def _label(labels: Mapping[str, str], key: str, **values: object) -> str:
+    """A label, escaped, its ``{placeholders}`` filled with ``values`` (already escaped)."""
+    return html.escape(labels[key], quote=True).format(**values)
+
+
 def _entry_body(entry: SourcesEntry) -> str:
+    labels = labels_for(entry.language)
     if entry.answer.abstained or not entry.cards:
-        empty = (
-            '<p class="rag-empty">Nothing in these documents answers this, so nothing is cited.</p>'
-        )
+        empty = f'<p class="rag-empty">{_label(labels, "nothing_cited")}</p>'
         if not entry.nearby:
             return empty
         near = "".join(
@@ -158,35 +169,40 @@ def _entry_body(entry: SourcesEntry) -> str:
             f"</span><br>{_short(p.text, NEARBY_CHARS)}</blockquote>"
             for p in entry.nearby
         )
-        head = '<p class="rag-near-head">Closest passages (they do not answer it):</p>'
+        head = f'<p class="rag-near-head">{_label(labels, "closest")}</p>'
         return empty + head + near
-    return "".join(render_card_html(v, entry.answer_id) for v in entry.cards)
+    return "".join(render_card_html(v, entry.answer_id, entry.language) for v in entry.cards)
 
 
-def render_sources_panel(entries: Sequence[SourcesEntry], pending: str | None = None) -> str:
+def render_sources_panel(
+    entries: Sequence[SourcesEntry], pending: str | None = None, language: str = "en"
+) -> str:
     """The sources panel: the latest answer's cards, earlier answers folded below them.
 
-    ``pending`` is a question being answered right now (shown as a placeholder on top).
+    ``pending`` is a question being answered right now (shown as a placeholder on top), in
+    ``language``; each answer's part speaks its own question's language.
     """
+    labels = labels_for(language)
     parts = ['<div class="rag-sources">']
     if pending is not None:
-        parts.append(f'<div class="rag-sources-head">Searching for “{_short(pending)}”…</div>')
+        text = _label(labels, "searching_for", q=_short(pending))
+        parts.append(f'<div class="rag-sources-head">{text}</div>')
     elif not entries:
-        parts.append(
-            '<p class="rag-empty">Ask a question: the passages and footnoted sources behind '
-            "each answer appear here. Click a number in an answer to jump to its source.</p>"
-        )
+        parts.append(f'<p class="rag-empty">{_label(labels, "panel_empty")}</p>')
     for i, entry in enumerate(reversed(entries)):
         head, body, aid = _short(entry.question), _entry_body(entry), entry.answer_id
+        own = labels_for(entry.language)
         if i == 0 and pending is None:
             parts.append(
-                f'<section class="rag-entry" data-answer="{aid}">'
-                f'<div class="rag-sources-head">Sources for “{head}”</div>{body}</section>'
+                f'<section class="rag-entry" data-answer="{aid}" lang="{entry.language}">'
+                f'<div class="rag-sources-head">{_label(own, "sources_for", q=head)}</div>'
+                f"{body}</section>"
             )
         else:
             parts.append(
-                f'<details class="rag-entry rag-earlier" data-answer="{aid}">'
-                f"<summary>Earlier: “{head}”</summary>{body}</details>"
+                f'<details class="rag-entry rag-earlier" data-answer="{aid}" '
+                f'lang="{entry.language}"><summary>{_label(own, "earlier", q=head)}</summary>'
+                f"{body}</details>"
             )
     return "".join([*parts, "</div>"])
 
@@ -226,50 +242,63 @@ def render_settings(settings: Any) -> str:
     )
 
 
-def render_index_status(status: IndexStatus, settings: Any) -> str:
+def render_index_status(status: IndexStatus, settings: Any, language: str = "en") -> str:
     """The index's state (up to date / stale / missing), embedder, build time and counts."""
+    labels = labels_for(language)
     m = status.manifest or {}
     n = m.get("counts") or {}
-    state = {"ok": "up to date", "missing": "not built"}.get(status.state, status.state)
+    state = labels.get(f"state_{status.state}", status.state)
     dim = f" ({m['dim']}-d)" if m.get("dim") else ""
+    # The reason is the index's own diagnostic ("documents in docs changed"), in English.
+    reason = "" if status.state == "ok" else f" {html.escape(status.reason)}"
     rows = {
-        "Index": _badge(state, status.state == "ok")
-        + (f" {html.escape(status.reason)}" if status.reason != state else ""),
-        "Embedder": html.escape(f"{m.get('embedder', settings.embed_model)}{dim}"),
-        "Built at": html.escape(str(m.get("built_at", "—"))),
-        "Documents folder": html.escape(str(settings.docs_dir)),
+        labels["index"]: _badge(state, status.state == "ok") + reason,
+        labels["embedder"]: html.escape(f"{m.get('embedder', settings.embed_model)}{dim}"),
+        labels["built_at"]: html.escape(str(m.get("built_at", "—"))),
+        labels["docs_folder"]: html.escape(str(settings.docs_dir)),
     }
     if n:
-        rows["Contents"] = html.escape(
-            f"{n.get('documents', 0)} documents, {n.get('passages', 0)} passages, "
-            f"{n.get('footnotes', 0)} footnotes; sources {n.get('sources_fetched', 0)} fetched, "
-            f"{n.get('sources_missing', 0)} not fetched"
+        rows[labels["contents"]] = _label(
+            labels,
+            "contents_value",
+            documents=n.get("documents", 0),
+            passages=n.get("passages", 0),
+            footnotes=n.get("footnotes", 0),
+            fetched=n.get("sources_fetched", 0),
+            missing=n.get("sources_missing", 0),
         )
-    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows.items())
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows.items())
     return f'<table class="rag-kv">{body}</table>'
 
 
-def render_documents(docs: Sequence[DocumentInfo]) -> str:
+def render_documents(docs: Sequence[DocumentInfo], language: str = "en") -> str:
     """The indexed documents as a table: title, file, kind, passage and footnote counts."""
+    labels = labels_for(language)
     if not docs:
-        return '<p class="rag-empty">No documents are indexed yet.</p>'
+        return f'<p class="rag-empty">{_label(labels, "no_documents")}</p>'
     rows = [
         [
             html.escape(d.title),
             f"<code>{html.escape(d.path)}</code>",
-            f"source [{html.escape(d.source_label)}]" if d.source_label else "document",
+            _label(labels, "kind_source", label=html.escape(d.source_label))
+            if d.source_label
+            else _label(labels, "kind_document"),
             str(d.passages),
             str(d.footnotes),
         ]
         for d in docs
     ]
-    return _table(["Title", "File", "Kind", "Passages", "Footnotes"], rows, numeric=2)
+    head = [
+        labels[k] for k in ("col_title", "col_file", "col_kind", "col_passages", "col_footnotes")
+    ]
+    return _table([html.escape(h) for h in head], rows, numeric=2)
 
 
-def render_fetch_reports(reports: Sequence[FetchReport]) -> str:
+def render_fetch_reports(reports: Sequence[FetchReport], language: str = "en") -> str:
     """One row per footnote source: label, URL, fetched / failed / kept / skipped, and why."""
+    labels = labels_for(language)
     if not reports:
-        return '<p class="rag-empty">The documents have no footnotes with a URL to fetch.</p>'
+        return f'<p class="rag-empty">{_label(labels, "no_fetchable")}</p>'
     rows = [
         [
             f"[{html.escape(r.label)}]",
@@ -279,7 +308,8 @@ def render_fetch_reports(reports: Sequence[FetchReport]) -> str:
         ]
         for r in reports
     ]
-    return _table(["Footnote", "URL", "Status", "Details"], rows)
+    head = [labels[k] for k in ("col_footnote", "col_url", "col_status", "col_details")]
+    return _table([html.escape(h) for h in head], rows)
 
 
 def _static(name: str) -> str:

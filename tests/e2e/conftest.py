@@ -134,11 +134,12 @@ def app_url(
 
 @pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Any:
-    """``screenshot(page)`` saves the whole page as screenshots/<test name>.png."""
+    """``screenshot(page)`` saves the whole page as screenshots/<test name>.png
+    (``screenshot(page, "tab")`` as <test name>-tab.png)."""
 
-    def save(page: Any) -> Path:
+    def save(page: Any, suffix: str = "") -> Path:
         SCREENSHOTS.mkdir(exist_ok=True)
-        path = SCREENSHOTS / f"{request.node.name}.png"
+        path = SCREENSHOTS / f"{request.node.name}{'-' + suffix if suffix else ''}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

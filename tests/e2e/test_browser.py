@@ -51,7 +51,7 @@ def test_russian_question_cites_the_footnote(open_page: Any, screenshot: Any) ->
     assert_cited_tass(page, message)
     # The TASS report behind [iii] is saved in docs/sources: its card says so and quotes it.
     note = page.locator('#rag-sources .fn-card[data-label="iii"]').first
-    expect(note.locator(".fn-status--ok")).to_have_text("source fetched")
+    expect(note.locator(".fn-status--ok")).to_have_text("источник загружен")  # in Russian
     expect(note.locator(".fn-passage")).not_to_be_empty()
     screenshot(page)
 
@@ -200,3 +200,34 @@ def test_phone_page_for_a_two_citation_answer_is_short(open_page: Any, screensho
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page)
     assert height < 2500, f"the phone page is {height} px tall"
+
+
+def test_the_panel_and_the_documents_tab_speak_the_question_language(
+    open_page: Any, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(width=1400)
+    message = ask(page, "What did the Kremlin press service say both sides confirmed?")
+    assert_has_marker(message)
+    sources = page.locator("#rag-sources")
+    expect(sources.locator(".rag-sources-head").first).to_have_text(re.compile("^Sources for"))
+    expect(sources.locator(".cite-more .cite-show").first).to_have_text("show paragraph")
+    # The answer quotes the Russian article: one line in English says so and names the setting.
+    note = message.locator(".rag-note")
+    expect(note).to_have_count(1)
+    expect(note).to_contain_text("Quoted in Russian")
+    expect(note).to_contain_text("RAG_LLM=openai-like")
+    screenshot(page)
+
+    message = ask(page, "Как Песков охарактеризовал разговор?")
+    expect(sources.locator(".rag-sources-head").first).to_have_text(
+        re.compile("^Источники ответа на")
+    )
+    expect(sources.locator(".fn-status").first).to_have_text(re.compile("^источник"))
+    expect(message.locator(".rag-note")).to_have_count(0)
+    expect(sources.locator("details.rag-earlier > summary")).to_contain_text("Earlier:")
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#rag-documents th").first).to_have_text("Название")
+    expect(page.locator("#rag-rebuild")).to_have_text("Перестроить индекс")
+    screenshot(page, "documents")
