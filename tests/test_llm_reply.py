@@ -23,6 +23,12 @@ REPLIES = [
     f"<<<PASSAGE 1 | document: Russia>>>\n{PESKOV.text}\n<<<END PASSAGE 1>>>\n{ANSWER}",
     f"{ANSWER}\n<<<PASSAGE 2 | document: an echo cut short by the token limit",
     f"<think>the user wants Peskov's words</think>{ANSWER}",
+    # Gemma 3 270M on llama.cpp: the rules echoed with words changed, then (here) an answer.
+    "Answer the question at the end using only the numbered passages below.\nRules:\n"
+    "2. Write in Russian, the language of the question: a few short, plain sentences.\n"
+    "3. End every sentence with its passage number that supports it, in square brackets: "
+    "[n], or [n][3] for two. Use only the numbers of the passages given.\n"
+    f"4. Do not copy the documents' own footnote markers such as [^iii] or [^3].\n\n{ANSWER}",
 ]
 
 
@@ -55,7 +61,7 @@ def test_the_sentinel_stays_for_verification_unless_asked() -> None:
 
 
 def test_a_word_merely_starting_like_the_sentinel_is_shown_once_it_differs() -> None:
-    assert visible_text("It was not", ECHO) == "It was "
-    assert visible_text("It was nothing", ECHO) == "It was nothing"
-    assert visible_text("5 < 6 and", ECHO) == "5 "
-    assert visible_text("5 < 6 and", ECHO, final=True) == "5 < 6 and"
+    assert visible_text("Peskov praised Aliyev, not", ECHO) == "Peskov praised Aliyev, "
+    assert visible_text("Peskov praised Aliyev, nothing", ECHO) == "Peskov praised Aliyev, nothing"
+    assert visible_text("x < 6 and", ECHO) == "x "
+    assert visible_text("x < 6 and", ECHO, final=True) == "x < 6 and"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from rag.verification import NOT_IN_DOCUMENTS
 
@@ -51,7 +52,7 @@ def clean_reply(raw: str, echo: frozenset[str] = frozenset(), *, sentinel: bool 
     text = _THINKING.sub("", text)
     text = _STRAY_DELIMITER.sub("", _ECHOED_BLOCK.sub("", text))
     lines = text.split("\n")
-    text = "\n".join(line for line in lines if line.strip() not in echo or not line.strip())
+    text = "\n".join(line for line in lines if not _repeats_prompt(line, echo))
     if not sentinel:
         text = _SENTINEL.sub("", text)
     return re.sub(r"\n{3,}", "\n\n", text)
@@ -100,7 +101,57 @@ def _undecided_tail(raw: str, echo: frozenset[str]) -> int:
         at_word_start = size == len(raw) or not raw[-size - 1].isalnum()
         if at_word_start and any(form.startswith(tail) for form in _SENTINEL_FORMS):
             holds.append(size)
-    line = raw[raw.rfind("\n") + 1 :].lstrip()
-    if line and any(prompt_line.startswith(line) for prompt_line in echo):
-        holds.append(len(raw) - raw.rfind("\n") - 1)
+    line = raw[raw.rfind("\n") + 1 :]
+    if line.strip() and _may_repeat_prompt(line, echo):
+        holds.append(len(line))
     return max(holds)
+
+
+# A line sharing this much of its words with a line of the prompt, both ways, repeats it:
+# base models echo the rules with a word or two changed ("its passage number", "[n]").
+ECHO_OVERLAP = 0.6
+# A line still arriving is held back while this much of it is in one line of the prompt
+# (held a little too often rather than shown and taken back).
+PARTIAL_ECHO_OVERLAP = 0.6
+
+
+def _repeats_prompt(line: str, echo: frozenset[str]) -> bool:
+    """Whether a finished line of the reply repeats a line of the prompt, near enough."""
+    if line.strip() in echo:
+        return bool(line.strip())
+    words = set(_words(line))
+    for prompt_words in _prompt_words(echo):
+        shared = len(words & set(prompt_words))
+        if shared >= ECHO_OVERLAP * max(len(words), len(set(prompt_words))):
+            return True
+    return False
+
+
+def _may_repeat_prompt(partial: str, echo: frozenset[str]) -> bool:
+    """Whether a line still arriving may turn out to repeat a line of the prompt: its first
+    words begin one, or most of its words are in one."""
+    words = _words(partial)
+    if not words:
+        return bool(echo)  # "3. " or "- ": too early to tell
+    if len(words) < 3:  # the last word may still be growing: "A" of "Answer"
+        return any(
+            p[: len(words) - 1] == words[:-1] and p[len(words) - 1].startswith(words[-1])
+            for p in _prompt_words(echo, minimum=len(words))
+        )
+    growing = words[-1] if partial[-1:].isalnum() else ""  # "q" of "question"
+    done = set(words[:-1] if growing else words)
+    share = PARTIAL_ECHO_OVERLAP * len(set(words))
+    return any(
+        len(done & set(p)) + any(w.startswith(growing) for w in p if growing) >= share
+        for p in _prompt_words(echo)
+    )
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.lower()))
+
+
+@lru_cache(maxsize=64)
+def _prompt_words(echo: frozenset[str], minimum: int = 3) -> tuple[tuple[str, ...], ...]:
+    """The words of each prompt line of at least ``minimum`` words."""
+    return tuple(w for line in echo if len(w := _words(line)) >= minimum)
