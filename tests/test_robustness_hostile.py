@@ -171,8 +171,8 @@ def _ui_outputs(hostile: rag.Assistant, question: str) -> list[str]:
     for history, panel, _ in ui.answer(question, [], [], 5, "extractive"):
         fragments.append(panel)
         fragments.extend(m["content"] for m in history)
-    fragments.append(ui.documents_html())
-    fragments.append(ui.index_status_html())
+    fragments.append(ui.documents.documents_html())
+    fragments.append(ui.documents.index_status_html())
     return fragments
 
 

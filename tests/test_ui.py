@@ -337,18 +337,52 @@ def test_llm_mode_is_offered_only_when_configured(ui: AssistantUI) -> None:
     assert modes(llm_ui.create_app()) == ["extractive", "llm"]
 
 
-def test_upload_then_rebuild_makes_the_document_answerable(ui: AssistantUI, tmp_path: Path) -> None:
+def test_upload_indexes_the_document_and_remove_takes_it_out(
+    ui: AssistantUI, tmp_path: Path
+) -> None:
+    docs_dir = ui.assistant.settings.docs_dir
     new = tmp_path / "upload" / "lisbon cable.md"
     new.parent.mkdir()
     new.write_text("# Cable\n\nThe Lisbon cable project is code-named Blue Heron.\n", "utf-8")
-    message, status = ui.upload(str(new), False)
-    assert "Added lisbon_cable.md" in unescape(message) and "stale" in status
-    message, _ = ui.upload(str(new), False)
+    tab = ui.documents
+    message, status, docs = tab.upload(str(new), False)
+    # Saved under docs/uploads/ and indexed at once: no separate rebuild needed.
+    assert "Added lisbon_cable.md to docs/uploads/" in unescape(message), message
+    assert (docs_dir / "uploads" / "lisbon_cable.md").is_file()
+    assert "up to date" in status and "uploads/lisbon_cable.md" in docs
+    message, _, _ = tab.upload(str(new), False)
     assert "already exists" in unescape(message)
-    message, status, docs = ui.rebuild()
-    assert "indexed" in message and "up to date" in status and "lisbon_cable.md" in docs
     answer, panel = final(ui, "What is the Lisbon cable project code-named?")
-    assert "Blue Heron" in answer and "lisbon_cable.md" not in answer and "cite-card" in panel
+    assert "Blue Heron" in answer and "cite-card" in panel
+
+    assert ("Cable — uploads/lisbon_cable.md", "uploads/lisbon_cable.md") in tab.document_choices()
+    question = tab.removal_question("uploads/lisbon_cable.md")
+    assert question is not None and "Cable" in question and "docs/.removed/" in question
+    message, status, docs = tab.remove("uploads/lisbon_cable.md")
+    assert "Removed uploads/lisbon_cable.md" in unescape(message), message
+    assert "lisbon_cable.md" not in docs and "up to date" in status
+    # Moved aside, not deleted, and no longer indexed or answered from.
+    assert (docs_dir / ".removed" / "uploads" / "lisbon_cable.md").is_file()
+    assert not (docs_dir / "uploads" / "lisbon_cable.md").exists()
+    answer, _ = final(ui, "What is the Lisbon cable project code-named?")
+    assert "Blue Heron" not in answer
+
+
+@pytest.mark.parametrize("path", ["", None, "../outside.md", "harbor.md/../harbor.md", "nope.md"])
+def test_removing_what_is_not_a_document_says_so(ui: AssistantUI, path: str | None) -> None:
+    message, _status, docs = ui.documents.remove(path)
+    assert "rag-error" in message and "Traceback" not in message
+    assert "harbor.md" in docs  # nothing was removed
+    assert ui.documents.removal_question(path) is None
+
+
+def test_the_documents_table_shows_language_and_footnote_sources(ui: AssistantUI) -> None:
+    docs = ui.documents.documents_html()
+    assert "English" in docs and "Footnotes (source saved?)" in docs
+    # Footnote [1]'s source is saved (docs/sources/1.md), [2]'s is not.
+    assert '<span class="fn-chip fn-chip--ok" title="source saved">1</span>' in docs
+    assert '<span class="fn-chip" title="no source saved">2</span>' in docs
+    assert "1 of 2 sources saved" in docs
 
 
 # -- the app -----------------------------------------------------------------------------------

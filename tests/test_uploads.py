@@ -54,3 +54,42 @@ def test_save_upload_checks_size_and_content(tmp_path: Path, monkeypatch) -> Non
     for path, reason in ((binary, "binary"), (empty, "empty"), (big, "limit")):
         with pytest.raises(UploadRefusedError, match=reason):
             save_upload(path, tmp_path / "docs")
+
+
+def test_a_removed_document_is_moved_aside_never_deleted(tmp_path: Path) -> None:
+    from rag.uploads import DocumentNotFoundError, remove_document_file
+
+    docs = tmp_path / "docs"
+    (docs / "uploads").mkdir(parents=True)
+    for text in ("first", "second"):
+        (docs / "uploads" / "note.md").write_text(text, "utf-8")
+        remove_document_file(docs, "uploads/note.md", {"uploads/note.md"})
+    removed = docs / ".removed" / "uploads"
+    assert (removed / "note.md").read_text("utf-8") == "first"
+    assert (removed / "note.2.md").read_text("utf-8") == "second"  # an earlier one is kept
+    for path in ("../secret.md", "uploads/note.md", ""):  # outside, gone, nothing
+        with pytest.raises(DocumentNotFoundError):
+            remove_document_file(docs, path, {"uploads/note.md"} - {path})
+
+
+def test_the_assistant_adds_into_uploads_and_removes_out_of_the_index(
+    tmp_path: Path, clean_rag_env: None
+) -> None:
+    import rag
+    from helpers.shared import make_corpus, settings_for
+    from rag.uploads import DocumentNotFoundError
+
+    assistant = rag.Assistant(settings_for(make_corpus(tmp_path), tmp_path / "index"))
+    upload = tmp_path / "in" / "cable.md"
+    upload.parent.mkdir()
+    upload.write_text("# Cable\n\nThe Lisbon cable is code-named Blue Heron.\n", "utf-8")
+    target = assistant.add_document(upload)
+    assert target == assistant.settings.docs_dir / "uploads" / "cable.md"
+    assert "uploads/cable.md" in {d.path for d in assistant.documents()}
+    assistant.remove_document("uploads/cable.md")
+    assistant.build_index()  # what the UI does next (a question would too, soon after)
+    assert "uploads/cable.md" not in {d.path for d in assistant.documents()}
+    with pytest.raises(DocumentNotFoundError, match="not one of the documents"):
+        assistant.remove_document("uploads/cable.md")
+    info = {d.path: d for d in assistant.documents()}["article.ru.txt"]
+    assert info.language == "ru" and info.sources and not any(ok for _l, ok in info.sources)

@@ -27,8 +27,11 @@ from rag.query import Query, parse_query
 from rag.retrieval import Hit, hybrid_search
 from rag.settings import Settings
 from rag.store import IndexStore
+from rag.text import detect_language
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rag.sources import FetchReport
 
 __all__ = ["Assistant", "DocumentInfo", "clean_question"]
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 
 # How often (seconds) a query looks at docs/ for changes; looking costs a directory walk.
 FRESHNESS_INTERVAL = 2.0
+LANGUAGE_SAMPLE = 3000  # characters of a document its language is guessed from
 MIN_ANSWER_PASSAGES = 8
 
 
@@ -59,6 +63,9 @@ class DocumentInfo:
     passages: int
     footnotes: int
     source_label: str | None
+    language: str = ""  # "ru", "en" or "tr": a guess from the start of its text
+    # (label, whether the footnote's source text is among the documents), in footnote order
+    sources: tuple[tuple[str, bool], ...] = ()
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -224,9 +231,33 @@ class Assistant:
                 passages=counts.get(doc.doc_id, 0),
                 footnotes=0 if doc.source_label else len(doc.footnotes),
                 source_label=doc.source_label,
+                language=detect_language(doc.text[:LANGUAGE_SAMPLE]),
+                sources=()
+                if doc.source_label
+                else tuple(
+                    (label, bool(note.source_doc_id and note.source_doc_id in store.docs))
+                    for label, note in doc.footnotes.items()
+                ),
             )
             for doc in store.docs.values()
         ]
+
+    def add_document(self, path: Path, *, overwrite: bool = False) -> Path:
+        """Copy the file at ``path`` into ``docs/uploads/`` (checked: see rag.uploads) and
+        return where it went; the next ``build_index`` (or question) indexes it."""
+        from rag.uploads import UPLOADS_DIR, save_upload
+
+        return save_upload(path, self.settings.docs_dir / UPLOADS_DIR, overwrite=overwrite)
+
+    def remove_document(self, path: str) -> Path:
+        """Take the document ``path`` (as :meth:`documents` lists it) out of the corpus: it is
+        moved into ``docs/.removed/``, not deleted, and the next ``build_index`` (or question)
+        drops it. Returns where it went."""
+        from rag.uploads import remove_document_file
+
+        docs_dir = self.settings.docs_dir
+        listed = {p.relative_to(docs_dir).as_posix() for p in candidate_files(docs_dir)}
+        return remove_document_file(docs_dir, path, listed)
 
     def footnotes(self) -> list[Footnote]:
         """Every footnote of every (non-source) document, as the index knows it."""

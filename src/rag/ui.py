@@ -11,15 +11,15 @@ import itertools
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.text import detect_language
 from rag.ui_cards import CardView, FootnoteView, card_view, group_citations
+from rag.ui_documents import PRIVATE, DocumentsTab
 from rag.ui_labels import labels_for, language_note
 from rag.ui_render import (
     SourcesEntry,
@@ -27,14 +27,13 @@ from rag.ui_render import (
     page_css,
     page_head,
     render_answer,
-    render_documents,
-    render_fetch_reports,
-    render_index_status,
     render_message,
     render_settings,
     render_sources_panel,
 )
-from rag.uploads import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, UploadRefusedError, save_upload
+from rag.uploads import (
+    MAX_UPLOAD_BYTES,
+)
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -82,6 +81,7 @@ class AssistantUI:
     def __init__(self, assistant: Assistant, *, examples: Sequence[str] = DEFAULT_EXAMPLES) -> None:
         self.assistant = assistant
         self.examples = list(examples)
+        self.documents = DocumentsTab(assistant)
         self._ids = itertools.count(1)
 
     # -- answers -------------------------------------------------------------------------
@@ -214,64 +214,12 @@ class AssistantUI:
                 return FootnoteView(note, fetched, hit.text[:SOURCE_PASSAGE_CHARS])
         return FootnoteView(note, fetched)
 
-    # -- documents and index ----------------------------------------------------------------
-
-    def index_status_html(self, language: str = "en") -> str:
-        """The index status block of the Documents tab."""
-        status = self.assistant.status()
-        return render_index_status(status, self.assistant.settings, language)
-
-    def documents_html(self, language: str = "en") -> str:
-        """The documents table (builds the index first if it is missing or stale)."""
-        try:
-            return render_documents(self.assistant.documents(), language)
-        except RagError as err:
-            return render_message(str(err), "error")
-
-    def upload(
-        self, file_path: str | None, overwrite: bool, language: str = "en"
-    ) -> tuple[str, str]:
-        """Save an uploaded file into docs/: returns (message, index status)."""
-        try:
-            if not file_path:
-                raise UploadRefusedError("choose a .txt, .md or .html file first")
-            docs_dir = self.assistant.settings.docs_dir
-            target = save_upload(Path(file_path), docs_dir, overwrite=overwrite)
-        except UploadRefusedError as err:
-            return render_message(str(err), "error"), self.index_status_html(language)
-        text = labels_for(language)["added"].format(name=target.name)
-        return render_message(text, "notice"), self.index_status_html(language)
-
-    def rebuild(
-        self, progress: Callable[..., Any] | None = None, language: str = "en"
-    ) -> tuple[str, str, str]:
-        """Rebuild the index with a progress bar: returns (message, status, documents)."""
-
-        def report(stage: str, done: int, total: int) -> None:
-            if progress is not None:
-                progress((done, total), desc=f"{stage}: {done}/{total}")
-
-        try:
-            stats = self.assistant.build_index(force=True, progress=report)
-            message = render_message(stats.summary(), "notice")
-        except RagError as err:
-            message = render_message(str(err), "error")
-        return message, self.index_status_html(language), self.documents_html(language)
-
     def ask_api(self, question: str) -> dict[str, Any]:
         """One question, the :class:`rag.Answer` as a dict (or ``{"error": message}``)."""
         try:
             return self.assistant.query(question).to_dict()
         except RagError as err:
             return {"error": str(err)}
-
-    def fetch(self, language: str = "en") -> tuple[str, str]:
-        """Fetch each footnote's source: returns (per-source report, index status)."""
-        try:
-            reports = self.assistant.fetch_sources()
-        except RagError as err:
-            return render_message(str(err), "error"), self.index_status_html(language)
-        return render_fetch_reports(reports, language), self.index_status_html(language)
 
     # -- the app -----------------------------------------------------------------------------
 
@@ -285,8 +233,6 @@ class AssistantUI:
         if settings.llm != "none":
             modes.append((f"LLM ({settings.llm_model or settings.llm})", "llm"))
         no_llm = "LLM: not configured (set RAG_LLM=openai-like and RAG_LLM_BASE_URL)"
-        private: dict[str, Any] = {"api_visibility": "private"}
-        one_at_a_time = {**private, "concurrency_id": "index", "concurrency_limit": 1}
         with gr.Blocks(title="Document QA", analytics_enabled=False) as app:
             history, entries, asked = gr.State([]), gr.State([]), gr.State("")
             language = gr.State("en")  # the last question's: the Documents tab speaks it
@@ -317,61 +263,21 @@ class AssistantUI:
                     with gr.Column(scale=2, min_width=300):
                         sources = gr.HTML(render_sources_panel([]), elem_id="rag-sources")
                 with gr.Tab("Documents", id="documents") as docs_tab:
-                    status = gr.HTML(elem_id="rag-index-status")
-                    docs_table = gr.HTML(elem_id="rag-documents")
-                    with gr.Row():
-                        with gr.Column(min_width=280):
-                            upload = gr.File(
-                                label="Add a document (.txt, .md, .html; at most 5 MB)",
-                                file_types=list(UPLOAD_SUFFIXES), elem_id="rag-upload",
-                            )  # fmt: skip
-                            overwrite = gr.Checkbox(label="Replace a file with the same name")
-                            add = gr.Button("Add to documents", elem_id="rag-add")
-                            upload_msg = gr.HTML(elem_id="rag-upload-msg")
-                        with gr.Column(min_width=280):
-                            rebuild = gr.Button("Rebuild index", variant="primary",
-                                                elem_id="rag-rebuild")  # fmt: skip
-                            rebuild_msg = gr.HTML(elem_id="rag-rebuild-msg")
-                            fetch = gr.Button("Fetch sources", elem_id="rag-fetch")
-                            fetch_msg = gr.HTML(elem_id="rag-fetch-msg")
+                    self.documents.build(app, docs_tab, language)
 
             def chat_step(question: str, *args: Any) -> Iterator[tuple[Any, ...]]:
                 spoken = detect_language(question)
                 for shown, panel, kept in self.answer(question, *args):
                     yield shown, panel, kept, shown, spoken
 
-            def rebuild_fn(lang: str, progress: Any = gr.Progress()) -> tuple[str, str, str]:  # noqa: B008
-                return self.rebuild(progress, lang)
-
-            def documents_tab(lang: str) -> tuple[Any, ...]:
-                words = labels_for(lang)
-                return (
-                    self.index_status_html(lang),
-                    self.documents_html(lang),
-                    gr.File(label=words["upload_label"]),
-                    gr.Checkbox(label=words["overwrite"]),
-                    gr.Button(words["add"]),
-                    gr.Button(words["rebuild"]),
-                    gr.Button(words["fetch"]),
-                )
-
             chat_out = [chat, sources, entries, history, language]
             # Take the question and clear the box at once, then answer (queued, streamed).
             gr.on([box.submit, send.click], lambda q: ("", q), [box], [box, asked], queue=False,
-                  **private).then(chat_step, [asked, history, entries, top_k, mode], chat_out,
-                                  **private)  # fmt: skip
+                  **PRIVATE).then(chat_step, [asked, history, entries, top_k, mode], chat_out,
+                                  **PRIVATE)  # fmt: skip
             # The Chatbot's own trash button: forget the conversation and its sources too.
             chat.clear(lambda lang: ([], render_sources_panel([], language=lang), [], [], lang),
-                       [language], chat_out, **private)  # fmt: skip
-            tab_out = [status, docs_table, upload, overwrite, add, rebuild, fetch]
-            docs_tab.select(documents_tab, [language], tab_out, **private)
-            add.click(self.upload, [upload, overwrite, language], [upload_msg, status],
-                      **one_at_a_time)  # fmt: skip
-            rebuild.click(rebuild_fn, [language], [rebuild_msg, status, docs_table],
-                          **one_at_a_time)  # fmt: skip
-            fetch.click(self.fetch, [language], [fetch_msg, status], **one_at_a_time)
-            app.load(lambda: (self.index_status_html(), self.documents_html()), None,
-                     [status, docs_table], **private)  # fmt: skip
+                       [language], chat_out, **PRIVATE)  # fmt: skip
             # For programs (gradio_client's predict(q, api_name="/ask")): the Answer as JSON.
             gr.api(self.ask_api, api_name="ask")
         return app

@@ -271,27 +271,47 @@ def render_index_status(status: IndexStatus, settings: Any, language: str = "en"
     return f'<table class="rag-kv">{body}</table>'
 
 
+def _footnote_sources(doc: DocumentInfo, labels: Mapping[str, str]) -> str:
+    """A document's footnotes as chips, green where the footnote's source text is saved."""
+    if doc.source_label:
+        return "—"
+    if not doc.sources:
+        return str(doc.footnotes)
+    present = sum(1 for _name, ok in doc.sources if ok)
+    chips = "".join(
+        f'<span class="fn-chip{" fn-chip--ok" if ok else ""}" '
+        f'title="{_label(labels, "source_present" if ok else "source_absent")}">'
+        f"{html.escape(label)}</span>"
+        for label, ok in doc.sources
+    )
+    count = _label(labels, "sources_present", present=present, total=len(doc.sources))
+    return f'<div class="fn-chips">{chips}</div><div class="rag-subtle">{count}</div>'
+
+
 def render_documents(docs: Sequence[DocumentInfo], language: str = "en") -> str:
-    """The indexed documents as a table: title, file, kind, passage and footnote counts."""
+    """The indexed documents as a table: title, file (and kind), language, passages, and each
+    footnote with whether its source is saved."""
     labels = labels_for(language)
     if not docs:
         return f'<p class="rag-empty">{_label(labels, "no_documents")}</p>'
-    rows = [
-        [
-            html.escape(d.title),
-            f"<code>{html.escape(d.path)}</code>",
-            _label(labels, "kind_source", label=html.escape(d.source_label))
-            if d.source_label
-            else _label(labels, "kind_document"),
-            str(d.passages),
-            str(d.footnotes),
-        ]
-        for d in docs
-    ]
-    head = [
-        labels[k] for k in ("col_title", "col_file", "col_kind", "col_passages", "col_footnotes")
-    ]
-    return _table([html.escape(h) for h in head], rows, numeric=2)
+    rows = []
+    for d in docs:
+        kind = _label(labels, "kind_source", label=html.escape(d.source_label or ""))
+        file = f"<code>{html.escape(d.path)}</code>"
+        if d.source_label:
+            file += f'<div class="rag-subtle">{kind}</div>'
+        lang = labels.get(f"lang_{d.language}", d.language)
+        rows.append(
+            [
+                html.escape(d.title),
+                file,
+                html.escape(lang),
+                _footnote_sources(d, labels),
+                str(d.passages),
+            ]
+        )
+    keys = ("col_title", "col_file", "col_language", "col_footnotes", "col_passages")
+    return _table([_label(labels, k) for k in keys], rows, numeric=1)
 
 
 def render_fetch_reports(reports: Sequence[FetchReport], language: str = "en") -> str:

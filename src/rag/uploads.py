@@ -1,4 +1,9 @@
-"""Documents added through the UI: a safe name, a size and text check, an atomic write."""
+"""Documents added and removed through the UI.
+
+An upload gets a safe name, a size and text check and an atomic write into ``docs/uploads/``
+(a folder git ignores). A removed document is moved into ``docs/.removed/`` (hidden, so not
+indexed; also ignored by git), never deleted: a slip of the mouse loses nothing.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +17,28 @@ from rag.errors import RagError
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
+    "REMOVED_DIR",
+    "UPLOADS_DIR",
     "UPLOAD_SUFFIXES",
+    "DocumentNotFoundError",
     "UploadRefusedError",
+    "remove_document_file",
     "sanitize_filename",
     "save_upload",
 ]
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html")
 MAX_UPLOAD_BYTES = 5_000_000
+UPLOADS_DIR = "uploads"  # under docs/: where uploads go
+REMOVED_DIR = ".removed"  # under docs/: where removed documents go (hidden: not indexed)
 
 
 class UploadRefusedError(RagError):
     """An uploaded file was not saved (wrong type, too big, not text, or would overwrite)."""
+
+
+class DocumentNotFoundError(RagError):
+    """The document to remove is not (or no longer) in the documents folder."""
 
 
 def sanitize_filename(name: str) -> str:
@@ -83,4 +98,28 @@ def save_upload(source: Path, docs_dir: Path, *, overwrite: bool = False) -> Pat
                 ) from None
     finally:
         temp.unlink(missing_ok=True)
+    return target
+
+
+def remove_document_file(docs_dir: Path, relative: str, documents: set[str]) -> Path:
+    """Move the document ``docs_dir/relative`` into ``docs_dir/.removed/``; return its new path.
+
+    ``documents`` are the paths (relative, as listed) of the corpus's documents: anything else
+    (a typo, ``../`` tricks, a file removed meanwhile) raises ``DocumentNotFoundError``.
+    """
+    if relative not in documents:
+        raise DocumentNotFoundError(
+            f"{relative} is not one of the documents (removed meanwhile?): refresh the list"
+        )
+    source = docs_dir / relative
+    trash = docs_dir / REMOVED_DIR / Path(relative).parent
+    trash.mkdir(parents=True, exist_ok=True)
+    target = trash / source.name
+    n = 2
+    while target.exists():  # an earlier removal of the same name stays too
+        target, n = trash / f"{source.stem}.{n}{source.suffix}", n + 1
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        raise DocumentNotFoundError(f"{relative} was removed meanwhile: refresh the list") from None
     return target

@@ -19,9 +19,11 @@ def ask(page: Any, question: str) -> Any:
     """Type ``question``, press Enter, and return the final bot message once it has arrived."""
     from playwright.sync_api import expect
 
+    bots = page.locator('#rag-chat [data-testid="bot"]')
+    before = bots.count()  # a second question must not return the first one's answer
     page.locator("#rag-question textarea").fill(question)
     page.keyboard.press("Enter")
-    message = page.locator('#rag-chat [data-testid="bot"]').last
+    message = bots.nth(before)
     expect(message.locator(".rag-answer:not(.rag-pending)")).to_be_visible(timeout=ANSWER_TIMEOUT)
     return message
 
@@ -100,9 +102,12 @@ def test_script_in_a_document_shows_as_text(open_page: Any, screenshot: Any) -> 
     screenshot(page)
 
 
-def test_upload_rebuild_and_ask(open_page: Any, screenshot: Any, tmp_path: Path) -> None:
+def test_upload_ask_then_remove_and_its_answers_are_gone(
+    open_page: Any, screenshot: Any, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect
 
+    question = "What is the Lisbon undersea cable project code-named?"
     page = open_page()
     page.get_by_role("tab", name="Documents").click()
     expect(page.locator("#rag-documents")).to_contain_text("article.ru.txt")
@@ -112,18 +117,46 @@ def test_upload_rebuild_and_ask(open_page: Any, screenshot: Any, tmp_path: Path)
     # Gradio shows the name and the extension in separate cells: wait for the file row.
     expect(page.get_by_role("cell", name="lisbon cable.md")).to_be_visible()
     page.locator("#rag-add").click()
-    expect(page.locator("#rag-upload-msg")).to_contain_text("Added lisbon_cable.md")
+    # Saved under docs/uploads/ and indexed at once.
+    message = page.locator("#rag-upload-msg")
+    expect(message).to_contain_text("Added lisbon_cable.md to docs/uploads/", timeout=60_000)
+    expect(message).to_contain_text("indexed")
+    expect(page.locator("#rag-documents")).to_contain_text("uploads/lisbon_cable.md")
     page.locator("#rag-add").click()  # the same name again: refused without "replace"
-    expect(page.locator("#rag-upload-msg")).to_contain_text("already exists")
-    page.locator("#rag-rebuild").click()
-    expect(page.locator("#rag-rebuild-msg")).to_contain_text("indexed", timeout=60_000)
-    expect(page.locator("#rag-documents")).to_contain_text("lisbon_cable.md")
+    expect(message).to_contain_text("already exists")
+
+    page.get_by_role("tab", name="Ask").click()
+    answer = ask(page, question)
+    assert "Blue Heron" in answer.inner_text()
+    expect(page.locator("#rag-sources .cite-doc", has_text="Lisbon cable").first).to_be_visible()
+
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#rag-remove-choice input").click()
+    page.get_by_role("option", name="Lisbon cable — uploads/lisbon_cable.md").click()
+    page.locator("#rag-remove").click()
+    confirm = page.locator("#rag-remove-yes")  # the confirm box: its question and buttons
+    expect(confirm).to_be_visible()
+    expect(page.locator("#rag-remove-question")).to_contain_text(
+        "Remove “Lisbon cable” (uploads/lisbon_cable.md)?"
+    )
+    screenshot(page, "confirm")
+    page.locator("#rag-remove-no").click()  # Cancel: nothing happens
+    expect(confirm).not_to_be_visible()
+    expect(page.locator("#rag-documents")).to_contain_text("uploads/lisbon_cable.md")
+    page.locator("#rag-remove").click()
+    page.locator("#rag-remove-yes").click()
+    expect(page.locator("#rag-remove-msg")).to_contain_text(
+        "Removed uploads/lisbon_cable.md", timeout=60_000
+    )
+    expect(confirm).not_to_be_visible()
+    expect(page.locator("#rag-documents")).not_to_contain_text("lisbon_cable")
     screenshot(page)
 
     page.get_by_role("tab", name="Ask").click()
-    message = ask(page, "What is the Lisbon undersea cable project code-named?")
-    assert "Blue Heron" in message.inner_text()
-    expect(page.locator("#rag-sources .cite-doc", has_text="Lisbon cable").first).to_be_visible()
+    answer = ask(page, question)
+    assert "Blue Heron" not in answer.inner_text()
+    latest = page.locator("#rag-sources section.rag-entry")  # earlier answers stay, folded
+    expect(latest.locator(".cite-doc", has_text="Lisbon cable")).to_have_count(0)
 
 
 def test_an_abstention_shows_the_closest_passages_uncited(open_page: Any, screenshot: Any) -> None:
