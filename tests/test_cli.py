@@ -30,7 +30,7 @@ def test_index_prints_a_line_per_document_then_one_summary_line_and_reuses_embed
     assert first[0] == "article.ru.txt: 6 footnotes found, 6 used, 0 unused"
     assert len(first) == 2
     assert "1 documents" in first[1] and "6 footnotes" in first[1]
-    assert "sources 0 fetched / 6 missing" in first[1]
+    assert "sources: 0 of 6 saved" in first[1]
 
     assert main([*corpus, "index"]) == 0
     again = capsys.readouterr().out.strip().splitlines()
@@ -97,9 +97,10 @@ def test_missing_docs_dir_is_a_clear_error(
     args = ["--docs-dir", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "i")]
     assert main([*args, "ask", "Кто?"]) == 1
     assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "i").exists()  # a typo in --docs-dir leaves no index folder behind
 
 
-def test_fetch_offline_reports_each_source_and_exits_0(
+def test_fetch_offline_says_so_and_exits_1(
     corpus: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import socket
@@ -108,10 +109,30 @@ def test_fetch_offline_reports_each_source_and_exits_0(
         raise socket.gaierror("offline")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    assert main([*corpus, "fetch"]) == 0
-    out = capsys.readouterr().out
+    assert main([*corpus, "fetch"]) == 1  # nothing could be fetched: a script must notice
+    out, err = capsys.readouterr()
     assert out.count("failed") == 6
     assert "0 of 6 sources fetched" in out
+    # Why, and the manual route: the source's text saved by hand in docs/sources/<label>.md.
+    assert "looks offline" in err and "/sources/<label>.md" in err and "/sources/i.md" in err
+
+
+def test_fetch_with_every_source_saved_by_hand_exits_0(
+    corpus: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    def no_dns(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing should be fetched")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    docs = Path(corpus[corpus.index("--docs-dir") + 1])
+    (docs / "sources").mkdir(exist_ok=True)
+    for label in ("i", "ii", "iii", "iv", "v", "vi"):
+        (docs / "sources" / f"{label}.md").write_text(f"# Source {label}\n\nText.\n", "utf-8")
+    assert main([*corpus, "fetch"]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("kept") == 6 and "offline" not in err
 
 
 def test_eval_prints_a_table_and_json(

@@ -147,7 +147,7 @@ def test_citation_card_marks_the_cited_span_and_escapes_the_paragraph() -> None:
     assert '<mark data-marker="1">The cited claim.[1]</mark>' in html
     assert "<script" not in html and "&lt;script&gt;bad()&lt;/script&gt;" in html
     assert "Doc &lt;b&gt;title&lt;/b&gt;" in html
-    assert "Example News" in html and "source not fetched" in html
+    assert "Example News" in html and "source not saved" in html
     assert 'href="https://example.com/velna"' in html and 'rel="noopener noreferrer"' in html
     assert "cite-more" not in html  # three sentences: all shown, nothing to unfold
 
@@ -254,7 +254,7 @@ def test_answer_shows_marker_and_a_card_per_citation(ui: AssistantUI) -> None:
     assert "<mark" in panel and "Example News" in panel
     assert 'href="https://example.com/velna"' in panel
     # Footnote [1]'s source is saved in docs/sources: the card says so and quotes it.
-    assert "source fetched" in panel and 'class="fn-passage"' in panel
+    assert "source saved" in panel and 'class="fn-passage"' in panel
 
 
 def test_document_html_is_shown_as_text(ui: AssistantUI) -> None:
@@ -381,8 +381,8 @@ def test_the_documents_table_shows_language_and_footnote_sources(ui: AssistantUI
     assert "English" in docs and "Footnotes (source saved?)" in docs
     # Footnote [1]'s source is saved (docs/sources/1.md), [2]'s is not.
     assert '<span class="fn-chip fn-chip--ok" title="source saved">1</span>' in docs
-    assert '<span class="fn-chip" title="no source saved">2</span>' in docs
-    assert "1 of 2 sources saved" in docs
+    assert '<span class="fn-chip" title="source not saved">2</span>' in docs
+    assert "sources: 1 of 2 saved" in docs
 
 
 # -- the app -----------------------------------------------------------------------------------
@@ -405,6 +405,42 @@ def test_create_app_builds_blocks(ui: AssistantUI, monkeypatch) -> None:
     assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7999
     assert "cite-marker" in options["css"] and "<script>" in options["head"]
     assert "googleapis" not in str(options["theme"].to_dict())
+
+
+def test_the_header_names_what_is_loaded(ui: AssistantUI) -> None:
+    assert "<h1>Harbor Report</h1>" in ui.header_html()  # one document (and one source)
+    two = [
+        SimpleNamespace(title="A", source_label=None),
+        SimpleNamespace(title="B", source_label=None),
+        SimpleNamespace(title="S", source_label="1"),
+    ]
+    assert "<h1>2 documents</h1>" in ui.header_html(two)  # type: ignore[arg-type]
+    assert "<h1>Document QA</h1>" in ui.header_html([])
+    evil = [SimpleNamespace(title="<script>x()</script>", source_label=None)]
+    assert "<script>" not in ui.header_html(evil)  # type: ignore[arg-type]
+
+
+def test_gradio_footer_links_are_hidden(ui: AssistantUI) -> None:
+    assert ui.launch_options()["footer_links"] == []  # our own Settings accordion is enough
+
+
+def test_fetch_offline_says_so_and_names_the_manual_route(
+    ui: AssistantUI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = [
+        FetchReport("1", "https://example.com/velna", "kept", "saved by hand; not replaced"),
+        FetchReport("2", "https://coast.example.org/t", "failed", "could not resolve coast.x"),
+    ]
+    monkeypatch.setattr(ui.assistant, "fetch_sources", lambda: reports)
+    message, _status = ui.documents.fetch()
+    text = unescape(message)
+    assert "0 of 2 sources fetched" in text and "looks offline" in text
+    assert "docs/sources/2.md" in text and "rag-error" in message
+    message, _status = ui.documents.fetch("ru")
+    assert "не подключён к интернету" in unescape(message)
+    reports[1] = FetchReport("2", "https://coast.example.org/t", "failed", "HTTP 404")
+    message, _status = ui.documents.fetch()
+    assert "offline" not in message  # the site answered: not an offline machine
 
 
 def test_ask_api_returns_the_answer_or_an_error(tmp_path: Path) -> None:

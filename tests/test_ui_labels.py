@@ -83,7 +83,7 @@ def test_an_abstention_gets_no_language_note(article_ui: AssistantUI) -> None:
 def test_the_documents_tab_speaks_russian(article_ui: AssistantUI, tmp_path: Path) -> None:
     docs = render_documents(article_ui.assistant.documents(), "ru")
     assert "Название" in docs and "Фрагменты" in docs and "русский" in docs
-    assert "источников есть: 0 из 6" in docs
+    assert "источники: сохранено 0 из 6" in docs
     status = render_index_status(
         IndexStatus("stale", "documents in docs changed", None), article_ui.assistant.settings, "ru"
     )

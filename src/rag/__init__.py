@@ -36,6 +36,12 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+
+def __dir__() -> list[str]:
+    """The public API only (not ``Path``, ``threading`` or the submodules)."""
+    return sorted([*__all__, "__version__"])
+
+
 _default: Assistant | None = None
 _default_lock = threading.Lock()
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder
-from rag.errors import IndexBusyError, IndexError_, InvalidQuestionError
+from rag.errors import DocumentError, IndexBusyError, IndexError_, InvalidQuestionError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.profile import Profile, load_profile
@@ -156,8 +156,14 @@ class Assistant:
         """Build (or confirm) the index, then serve queries from it.
 
         Waits up to ``lock_timeout`` seconds for a rebuild already running, then raises
-        ``IndexBusyError``.
+        ``IndexBusyError``. A missing documents folder raises ``DocumentError`` before
+        anything is written (a typo in the path leaves no index folder behind).
         """
+        docs_dir = self.settings.docs_dir
+        if not docs_dir.is_dir():
+            raise DocumentError(
+                f"documents folder {docs_dir} does not exist: create it and add files"
+            )
         stats = build_index(
             self.settings, self.embedder, force=force, progress=progress, lock_timeout=lock_timeout
         )

@@ -12,12 +12,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.index import footnote_counts
 from rag.models import Answer, Footnote
 from rag.settings import load_settings
+
+if TYPE_CHECKING:
+    from rag.sources import FetchReport
 
 __all__ = ["main"]
 
@@ -133,6 +137,22 @@ def _progress_bar():  # -> callable, closes itself at the end
     return update
 
 
+def _fetch_summary(reports: list[FetchReport], docs_dir: Path) -> bool:
+    """Print how many sources were fetched, and why none were when the machine is offline;
+    return whether a fetch was tried and fetched nothing."""
+    from rag.sources import attempted, looks_offline, nothing_fetched
+    from rag.ui_labels import labels_for
+
+    fetched = sum(r.status == "fetched" for r in reports)
+    print(f"{fetched} of {len(reports)} sources fetched")
+    if looks_offline(reports):
+        label = attempted(reports)[0].label  # a source to save by hand
+        where = (docs_dir / "sources").as_posix()
+        advice = labels_for("en")["offline"].format(dir=where, label=label)
+        print(advice, file=sys.stderr)
+    return nothing_fetched(reports)
+
+
 def _run(args: argparse.Namespace) -> int:
     overrides = {
         key: value
@@ -145,10 +165,9 @@ def _run(args: argparse.Namespace) -> int:
         for r in reports:
             detail = f" ({r.reason})" if r.reason else ""
             print(f"[{r.label}] {r.status}: {r.url or 'no URL'}{detail}")
-        fetched = sum(r.status == "fetched" for r in reports)
-        print(f"{fetched} of {len(reports)} sources fetched")
+        failed = _fetch_summary(reports, assistant.settings.docs_dir)
         if args.command == "fetch":
-            return 0
+            return 1 if failed else 0
     if args.command == "index":
         stats = assistant.build_index(force=args.force, progress=_progress_bar())
         for path, reason in stats.skipped:

@@ -95,7 +95,8 @@ class IndexStats:
             )
         return (
             f"indexed {self.documents} documents, {self.passages} passages, "
-            f"{self.footnotes} footnotes; sources {self.sources_fetched} fetched / "
-            f"{self.sources_missing} missing; embedded {self.embedded}, reused {self.reused} "
+            f"{self.footnotes} footnotes; sources: {self.sources_fetched} of "
+            f"{self.sources_fetched + self.sources_missing} saved; embedded {self.embedded}, "
+            f"reused {self.reused} "
             f"({self.seconds:.2f} s)"
         )

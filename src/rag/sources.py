@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,14 +30,20 @@ from rag.settings import Settings
 __all__ = [
     "FetchReport",
     "FetchedPage",
+    "attempted",
     "extract_main_text",
     "fetch_page",
     "fetch_sources",
+    "looks_offline",
+    "nothing_fetched",
     "render_source_file",
     "source_file_name",
 ]
 
 USER_AGENT = "rag-footnotes/0.1 (+source fetcher)"
+SAVED_BY_HAND = "saved by hand; not replaced"
+# How a fetch fails when the site cannot be reached at all (no DNS, no route, no answer).
+_UNREACHABLE = ("could not resolve", "timed out", "request failed")
 _TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -97,6 +103,24 @@ def fetch_sources(
     return list(reports.values())
 
 
+def attempted(reports: Sequence[FetchReport]) -> list[FetchReport]:
+    """The reports of sources a fetch was tried for (not skipped, not kept as saved by hand)."""
+    return [r for r in reports if r.status != "skipped" and r.reason != SAVED_BY_HAND]
+
+
+def nothing_fetched(reports: Sequence[FetchReport]) -> bool:
+    """Whether a fetch tried at least one source and fetched none."""
+    tried = attempted(reports)
+    return bool(tried) and not any(r.status == "fetched" for r in tried)
+
+
+def looks_offline(reports: Sequence[FetchReport]) -> bool:
+    """Whether nothing was fetched because no site could be reached at all: the machine is
+    offline (or behind a closed firewall), not the sources at fault."""
+    tried = attempted(reports)
+    return nothing_fetched(reports) and all(r.reason.startswith(_UNREACHABLE) for r in tried)
+
+
 def _fetch_one(
     client: httpx.Client,
     footnote: Footnote,
@@ -110,7 +134,7 @@ def _fetch_one(
     path = sources_dir / source_file_name(footnote.label)
     if _saved_by_hand(path):
         # The user's own copy of the source wins over whatever the web serves today.
-        return FetchReport(footnote.label, url, "kept", "saved by hand; not replaced", path)
+        return FetchReport(footnote.label, url, "kept", SAVED_BY_HAND, path)
     try:
         page = _fetch(client, url, settings)
         content = render_source_file(footnote.label, url, page.title, page.text, clock())

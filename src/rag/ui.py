@@ -7,6 +7,7 @@ imported only inside those methods, so importing this module has no side effects
 
 from __future__ import annotations
 
+import html
 import itertools
 import logging
 import os
@@ -38,7 +39,7 @@ from rag.uploads import (
 if TYPE_CHECKING:
     import gradio as gr
 
-    from rag.assistant import Assistant
+    from rag.assistant import Assistant, DocumentInfo
     from rag.store import IndexStore
 
 __all__ = ["AssistantUI"]
@@ -50,8 +51,8 @@ CHAT_CONCURRENCY = 4  # questions answered at once; the embedder is CPU-bound
 SOURCE_PASSAGE_CHARS = 700
 NEARBY_PASSAGES = 3  # shown, unquoted, when the answer abstains
 HEADER = (
-    '<div class="rag-header"><h1>Document QA</h1><p>Ask about the documents in Russian, English '
-    "or Turkish. Every claim links to the passage and the footnoted source behind it.</p></div>"
+    '<div class="rag-header"><h1>{name}</h1><p>Ask about {about} in Russian, English or '
+    "Turkish. Every claim links to the passage and the footnoted source behind it.</p></div>"
 )
 Message = dict[str, str]
 
@@ -214,6 +215,23 @@ class AssistantUI:
                 return FootnoteView(note, fetched, hit.text[:SOURCE_PASSAGE_CHARS])
         return FootnoteView(note, fetched)
 
+    def header_html(self, docs: Sequence[DocumentInfo] | None = None) -> str:
+        """The page header, naming what is loaded: the article's title, or "N documents"
+        (``docs`` defaults to the assistant's documents; none known yet: "Document QA")."""
+        if docs is None:
+            try:
+                docs = self.assistant.documents()
+            except RagError:
+                docs = []
+        main = [d for d in docs if not d.source_label]  # a footnote's source is no document
+        if len(main) == 1 and main[0].title:
+            name, about = main[0].title, "this document"
+        elif main:
+            name, about = f"{len(main)} documents", "these documents"
+        else:
+            name, about = "Document QA", "the documents"
+        return HEADER.format(name=html.escape(name), about=about)
+
     def ask_api(self, question: str) -> dict[str, Any]:
         """One question, the :class:`rag.Answer` as a dict (or ``{"error": message}``)."""
         try:
@@ -236,7 +254,7 @@ class AssistantUI:
         with gr.Blocks(title="Document QA", analytics_enabled=False) as app:
             history, entries, asked = gr.State([]), gr.State([]), gr.State("")
             language = gr.State("en")  # the last question's: the Documents tab speaks it
-            gr.HTML(HEADER)
+            header = gr.HTML(self.header_html([]), elem_id="rag-header")
             with gr.Tabs():
                 with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=320):
@@ -278,6 +296,7 @@ class AssistantUI:
             # The Chatbot's own trash button: forget the conversation and its sources too.
             chat.clear(lambda lang: ([], render_sources_panel([], language=lang), [], [], lang),
                        [language], chat_out, **PRIVATE)  # fmt: skip
+            app.load(self.header_html, None, [header], **PRIVATE)  # names what is loaded
             # For programs (gradio_client's predict(q, api_name="/ask")): the Answer as JSON.
             gr.api(self.ask_api, api_name="ask")
         return app
@@ -296,7 +315,7 @@ class AssistantUI:
             "theme": gr.themes.Soft(primary_hue="blue", font=fonts, font_mono=mono),
             "css": page_css(),
             "head": page_head(),
-            "footer_links": ["settings"],
+            "footer_links": [],  # Gradio's "Settings" would sit beside our own accordion
             "ssr_mode": False,
             "run_history": False,
             "share": False,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from rag.assistant import Assistant
+    from rag.sources import FetchReport
 
 __all__ = ["DocumentsTab"]
 
@@ -136,7 +137,23 @@ class DocumentsTab:
             reports = self.assistant.fetch_sources()
         except RagError as err:
             return render_message(str(err), "error"), self.index_status_html(language)
-        return render_fetch_reports(reports, language), self.index_status_html(language)
+        return self._fetch_message(reports, language), self.index_status_html(language)
+
+    def _fetch_message(self, reports: list[FetchReport], language: str) -> str:
+        """How many sources were fetched (and why none, when offline), then the table."""
+        from rag.sources import attempted, looks_offline, nothing_fetched  # fetching code: only now
+
+        labels = labels_for(language)
+        if not reports:
+            return render_fetch_reports(reports, language)
+        fetched = sum(r.status == "fetched" for r in reports)
+        lines = [labels["fetch_count"].format(fetched=fetched, total=len(reports))]
+        if looks_offline(reports):
+            label = attempted(reports)[0].label  # a source to save by hand
+            where = f"{self.assistant.settings.docs_dir.name}/sources"
+            lines.append(labels["offline"].format(dir=where, label=label))
+        kind = "error" if nothing_fetched(reports) else "notice"
+        return render_message("\n".join(lines), kind) + render_fetch_reports(reports, language)
 
     def build(self, app: gr.Blocks, tab: gr.Tab, language: gr.State) -> None:
         """The Documents tab's contents and events: the index status, the documents (each

@@ -27,8 +27,6 @@ LABELS: dict[str, dict[str, str]] = {
         "show": "show paragraph",
         "hide": "hide paragraph",
         "no_footnote": "No footnote of the document covers this passage.",
-        "fetched": "source fetched",
-        "not_fetched": "source not fetched",
         "accessed": "accessed",
         "cited_passage": "Source passage, cited as [{n}]",
         "closest_passage": "Closest passage in the source",
@@ -48,7 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "docs_folder": "Documents folder",
         "contents": "Contents",
         "contents_value": "{documents} documents, {passages} passages, {footnotes} footnotes; "
-        "sources {fetched} fetched, {missing} not fetched",
+        "sources: {present} of {total} saved",
         "no_documents": "No documents are indexed yet.",
         "col_title": "Title",
         "col_file": "File",
@@ -71,8 +69,8 @@ LABELS: dict[str, dict[str, str]] = {
         "lang_en": "English",
         "lang_tr": "Turkish",
         "source_present": "source saved",
-        "source_absent": "no source saved",
-        "sources_present": "{present} of {total} sources saved",
+        "source_absent": "source not saved",
+        "sources_present": "sources: {present} of {total} saved",
         "remove_label": "Remove a document",
         "remove": "Remove…",
         "confirm_remove": "Remove “{title}” ({path})? The file is moved to docs/.removed/ "
@@ -81,6 +79,11 @@ LABELS: dict[str, dict[str, str]] = {
         "cancel": "Cancel",
         "removed": "Removed {path} (the file is now {kept}). {summary}",
         "choose_document": "Choose a document to remove first.",
+        "fetch_count": "{fetched} of {total} sources fetched",
+        "offline": "Nothing was fetched: no source's site could be reached, so this machine looks "
+        "offline. Fetch again when it is online, or save a source's text by hand as "
+        "{dir}/<label>.md (for footnote [{label}]: {dir}/{label}.md); a saved file counts "
+        "the same as a fetched one.",
     },
     "ru": {
         "searching": "Ищу…",
@@ -97,8 +100,6 @@ LABELS: dict[str, dict[str, str]] = {
         "show": "показать абзац",
         "hide": "скрыть абзац",
         "no_footnote": "Ни одна сноска документа не относится к этому фрагменту.",
-        "fetched": "источник загружен",
-        "not_fetched": "источник не загружен",
         "accessed": "дата обращения",
         "cited_passage": "Фрагмент источника, цитата [{n}]",
         "closest_passage": "Ближайший фрагмент источника",
@@ -116,7 +117,7 @@ LABELS: dict[str, dict[str, str]] = {
         "docs_folder": "Папка документов",
         "contents": "Содержимое",
         "contents_value": "документов: {documents}, фрагментов: {passages}, сносок: "
-        "{footnotes}; источников загружено: {fetched}, не загружено: {missing}",
+        "{footnotes}; источники: сохранено {present} из {total}",
         "no_documents": "Пока не проиндексировано ни одного документа.",
         "col_title": "Название",
         "col_file": "Файл",
@@ -138,9 +139,9 @@ LABELS: dict[str, dict[str, str]] = {
         "lang_ru": "русский",
         "lang_en": "английский",
         "lang_tr": "турецкий",
-        "source_present": "источник есть",
-        "source_absent": "источника нет",
-        "sources_present": "источников есть: {present} из {total}",
+        "source_present": "источник сохранён",
+        "source_absent": "источник не сохранён",
+        "sources_present": "источники: сохранено {present} из {total}",
         "remove_label": "Убрать документ",
         "remove": "Убрать…",
         "confirm_remove": "Убрать «{title}» ({path})? Файл будет перемещён в docs/.removed/ "
@@ -149,6 +150,11 @@ LABELS: dict[str, dict[str, str]] = {
         "cancel": "Отмена",
         "removed": "{path} убран (файл теперь {kept}). {summary}",
         "choose_document": "Сначала выберите документ.",
+        "fetch_count": "загружено источников: {fetched} из {total}",
+        "offline": "Ничего не загружено: ни один сайт источников недоступен, похоже, компьютер "
+        "не подключён к интернету. Повторите, когда сеть появится, или сохраните текст "
+        "источника вручную в {dir}/<метка>.md (для сноски [{label}]: {dir}/{label}.md); "
+        "сохранённый файл считается так же, как загруженный.",
     },
     "tr": {
         "searching": "Aranıyor…",
@@ -165,8 +171,6 @@ LABELS: dict[str, dict[str, str]] = {
         "show": "paragrafı göster",
         "hide": "paragrafı gizle",
         "no_footnote": "Belgenin hiçbir dipnotu bu pasajı kapsamıyor.",
-        "fetched": "kaynak indirildi",
-        "not_fetched": "kaynak indirilmedi",
         "accessed": "erişim",
         "cited_passage": "Kaynak pasajı, [{n}] olarak alıntılandı",
         "closest_passage": "Kaynaktaki en yakın pasaj",
@@ -183,8 +187,8 @@ LABELS: dict[str, dict[str, str]] = {
         "built_at": "Oluşturulma",
         "docs_folder": "Belge klasörü",
         "contents": "İçerik",
-        "contents_value": "{documents} belge, {passages} pasaj, {footnotes} dipnot; kaynak: "
-        "{fetched} indirildi, {missing} indirilmedi",
+        "contents_value": "{documents} belge, {passages} pasaj, {footnotes} dipnot; kaynaklar: "
+        "{total} kaynaktan {present} tanesi kayıtlı",
         "no_documents": "Henüz dizinlenmiş belge yok.",
         "col_title": "Başlık",
         "col_file": "Dosya",
@@ -206,9 +210,9 @@ LABELS: dict[str, dict[str, str]] = {
         "lang_ru": "Rusça",
         "lang_en": "İngilizce",
         "lang_tr": "Türkçe",
-        "source_present": "kaynak var",
-        "source_absent": "kaynak yok",
-        "sources_present": "{total} kaynaktan {present} tanesi var",
+        "source_present": "kaynak kayıtlı",
+        "source_absent": "kaynak kayıtlı değil",
+        "sources_present": "kaynaklar: {total} kaynaktan {present} tanesi kayıtlı",
         "remove_label": "Belgeyi kaldır",
         "remove": "Kaldır…",
         "confirm_remove": "“{title}” ({path}) kaldırılsın mı? Dosya docs/.removed/ klasörüne "
@@ -217,6 +221,11 @@ LABELS: dict[str, dict[str, str]] = {
         "cancel": "Vazgeç",
         "removed": "{path} kaldırıldı (dosya artık {kept}). {summary}",
         "choose_document": "Önce kaldırılacak belgeyi seçin.",
+        "fetch_count": "{total} kaynaktan {fetched} tanesi indirildi",
+        "offline": "Hiçbir şey indirilmedi: kaynakların sitelerine ulaşılamadı, bu makine "
+        "çevrimdışı görünüyor. Çevrimiçi olunca yeniden deneyin ya da kaynağın metnini elle "
+        "{dir}/<etiket>.md olarak kaydedin ([{label}] dipnotu için: {dir}/{label}.md); "
+        "kaydedilen dosya indirilmiş gibi sayılır.",
     },
 }
 

@@ -119,7 +119,7 @@ def _link(url: str, css: str = "") -> str:
 
 def _footnote_card(view: FootnoteView, answer_id: str, labels: Mapping[str, str]) -> str:
     note = view.footnote
-    status = labels["fetched"] if view.fetched else labels["not_fetched"]
+    status = labels["source_present"] if view.fetched else labels["source_absent"]
     meta = _link(note.url, "fn-link") if note.url else ""
     if note.accessed:
         meta += f"<span>{labels['accessed']} {html.escape(note.accessed)}</span>"
@@ -258,14 +258,15 @@ def render_index_status(status: IndexStatus, settings: Any, language: str = "en"
         labels["docs_folder"]: html.escape(str(settings.docs_dir)),
     }
     if n:
+        saved = n.get("sources_fetched", 0)
         rows[labels["contents"]] = _label(
             labels,
             "contents_value",
             documents=n.get("documents", 0),
             passages=n.get("passages", 0),
             footnotes=n.get("footnotes", 0),
-            fetched=n.get("sources_fetched", 0),
-            missing=n.get("sources_missing", 0),
+            present=saved,
+            total=saved + n.get("sources_missing", 0),
         )
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows.items())
     return f'<table class="rag-kv">{body}</table>'

@@ -48,12 +48,16 @@ def test_russian_question_cites_the_footnote(open_page: Any, screenshot: Any) ->
     from playwright.sync_api import expect
 
     page = open_page()
+    # The header names what is loaded (the article and notes.md; a footnote's source is not
+    # counted), and Gradio's footer "Settings" link is gone beside our own Settings.
+    expect(page.locator("#rag-header h1")).to_have_text("2 documents")
+    expect(page.get_by_role("link", name=re.compile("Settings"))).to_have_count(0)
     message = ask(page, "Как Песков охарактеризовал разговор?")
     assert "теплый и необходимый" in message.inner_text()
     assert_cited_tass(page, message)
     # The TASS report behind [iii] is saved in docs/sources: its card says so and quotes it.
     note = page.locator('#rag-sources .fn-card[data-label="iii"]').first
-    expect(note.locator(".fn-status--ok")).to_have_text("источник загружен")  # in Russian
+    expect(note.locator(".fn-status--ok")).to_have_text("источник сохранён")  # in Russian
     expect(note.locator(".fn-passage")).not_to_be_empty()
     screenshot(page)
 
