@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index lint bench fetch clean
+.PHONY: run test test-llm index lint bench fetch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The LLM tests against a real llama.cpp server (Gemma 3 270M on 127.0.0.1), installed once
+# into LLM_CACHE (the llama-cpp-python wheel is built there on the first run, ~7 minutes).
+LLM_CACHE ?= $(HOME)/.cache/rag-test-llm
+test-llm: $(STAMP)
+	$(BIN)/python tests/real_llm.py --cache $(LLM_CACHE)
 
 index: $(STAMP)
 	$(BIN)/rag index
