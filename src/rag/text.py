@@ -15,7 +15,6 @@ import Stemmer
 __all__ = [
     "FOOTNOTE_MARKER",
     "WORD",
-    "asks_about_sources",
     "content_stems",
     "content_words",
     "detect_language",
@@ -221,20 +220,6 @@ def content_words(text: str) -> list[str]:
 def question_words(text: str) -> list[tuple[str, str]]:
     """The question's content words as (stem, ``~skeleton``) pairs, one pair a word."""
     return [(_stemmer(_language_of_word(w)).stemWord(w), _name_key(w)) for w in content_words(text)]
-
-
-_ASKS_ABOUT_SOURCES = re.compile(
-    r"source|outlet|publish|publication|report|newspaper|agency|website|cited|citation|"
-    r"wrote|written|author|автор|написал|yazar|yazdı|"
-    r"источник|издани|опубликова|публикац|сообщ|агентств|сайт|газет|ссылк|"
-    r"kaynak|yayın|yayımla|haber|ajans|gazete|site|atıf|[«“\"„]",
-    re.IGNORECASE,
-)
-
-
-def asks_about_sources(question: str) -> bool:
-    """Whether a question is about the sources themselves ("which outlet reported…")."""
-    return bool(_ASKS_ABOUT_SOURCES.search(question))
 
 
 # A short line without closing punctuation is a heading: "Pasta recipes", "Анализ", a byline.
