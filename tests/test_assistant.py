@@ -185,3 +185,18 @@ def test_documents_lists_what_the_index_holds(hash_assistant: rag.Assistant) -> 
     )
     assert info.passages == len(hash_assistant.store().passages)
     assert [f.label for f in hash_assistant.footnotes()] == ["i", "ii", "iii", "iv", "v", "vi"]
+
+
+def test_an_index_of_a_paired_embedder_answers_with_its_words_embedded_apart(
+    hash_settings: rag.Settings,
+) -> None:
+    from rag.embeddings import HashEmbedder, PairedEmbedder
+
+    paired = PairedEmbedder("hash", HashEmbedder(dim=256), HashEmbedder(dim=128))
+    assistant = rag.Assistant(hash_settings, embedder=paired)
+    assistant.build_index()
+    store = assistant.store()
+    assert store.dim == 384 and store.lexicon.vectors.shape[1] == 256
+    answer = assistant.query("Когда состоялась встреча Путина и Алиева в Душанбе?")
+    assert not answer.abstained
+    assert "Душанбе" in answer.citations[0].text

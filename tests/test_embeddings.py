@@ -13,7 +13,9 @@ from rag.embeddings import (
     EmbeddingCache,
     HashEmbedder,
     LlamaIndexEmbedding,
+    PairedEmbedder,
     make_embedder,
+    word_embedder,
 )
 from rag.errors import ConfigError, RagError
 
@@ -112,6 +114,25 @@ def test_make_embedder_knows_hash() -> None:
     embedder = make_embedder("hash")
     assert embedder.name == "hash"
     assert embedder.encode(["x"]).shape == (1, embedder.dim)
+
+
+def test_paired_embedder_scores_the_mean_of_both_cosines() -> None:
+    first, second = HashEmbedder(dim=64), HashEmbedder(dim=32)
+    paired = PairedEmbedder("pair", first, second)
+    vectors = paired.encode(TEXTS)
+    assert vectors.shape == (3, 96) and paired.dim == 96
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    a, b = first.encode(TEXTS), second.encode(TEXTS)
+    expected = (a[0] @ a[2] + b[0] @ b[2]) / 2
+    assert float(vectors[0] @ vectors[2]) == pytest.approx(float(expected), abs=1e-5)
+    assert paired.encode([]).shape == (0, 96)
+
+
+def test_words_are_embedded_by_the_first_encoder_of_a_pair() -> None:
+    first = HashEmbedder(dim=64)
+    assert word_embedder(PairedEmbedder("pair", first, HashEmbedder(dim=32))) is first
+    alone = HashEmbedder()
+    assert word_embedder(alone) is alone
 
 
 def test_unknown_embedder_is_a_config_error_naming_the_choices() -> None:

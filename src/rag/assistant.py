@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.documents import candidate_files
-from rag.embeddings import Embedder, make_embedder
+from rag.embeddings import Embedder, make_embedder, word_embedder
 from rag.errors import DocumentError, IndexBusyError, IndexError_, InvalidQuestionError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
@@ -300,7 +300,9 @@ class Assistant:
 
     def _search(self, question: str, k: int) -> Search:
         store = self.store()
-        query = parse_query(question, self.embedder.encode, store.lexicon)
+        embedder, words = self.embedder, word_embedder(self.embedder)
+        embed_words = None if words is embedder else words.encode
+        query = parse_query(question, embedder.encode, store.lexicon, embed_words)
         return Search(store, query, hybrid_search(store, query, k))
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:

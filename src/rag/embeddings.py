@@ -1,4 +1,5 @@
-"""Embedders: the multilingual USE model (default), e5-small (optional) and a hash embedder.
+"""Embedders: the multilingual USE model (default), e5-small (optional), the two paired
+(``use+e5``), and a hash embedder.
 
 Every embedder returns L2-normalised float32 rows, so inner product is cosine similarity.
 :class:`EmbeddingCache` keys vectors by (embedder, text hash) so a rebuild re-embeds only
@@ -25,8 +26,10 @@ __all__ = [
     "Embedder",
     "EmbeddingCache",
     "HashEmbedder",
+    "PairedEmbedder",
     "UseEmbedder",
     "make_embedder",
+    "word_embedder",
 ]
 
 
@@ -120,15 +123,48 @@ class HashEmbedder:
         return _normalise(out)
 
 
+class PairedEmbedder:
+    """Two encoders as one: each text's two normalised vectors side by side, so the inner
+    product is the mean of the two cosines. Encoders err on different questions (USE on
+    some cross-language ones, e5 on others); their mean ranks the answering sentence first
+    more often than either (measured: benchmarks/quality.py, README "Answer quality").
+
+    Words (the corpus lexicon, rag.lexicon) are embedded by the first encoder alone:
+    thousands of them, where a bilingual neighbour is all that is asked.
+    """
+
+    def __init__(self, name: str, first: Embedder, second: Embedder) -> None:
+        self.name = name
+        self.first = first
+        self.second = second
+        self.dim = first.dim + second.dim
+
+    @property
+    def words(self) -> Embedder:
+        return self.first
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(np.hstack([self.first.encode(texts), self.second.encode(texts)]))
+
+
+def word_embedder(embedder: Embedder) -> Embedder:
+    """The embedder for single words (the lexicon and a question's words)."""
+    return embedder.words if isinstance(embedder, PairedEmbedder) else embedder
+
+
 def make_embedder(name: str, *, threads: int = 2) -> Embedder:
     """The embedder called ``name`` (see ``Settings.embed_model``)."""
     if name == "use-multilingual":
         return UseEmbedder(threads=threads)
     if name == "e5-small":
         return E5Embedder()
+    if name == "use+e5":
+        return PairedEmbedder(name, UseEmbedder(threads=threads), E5Embedder())
     if name == "hash":
         return HashEmbedder()
-    raise ConfigError(f"unknown embedder {name!r}: use use-multilingual, e5-small or hash")
+    raise ConfigError(f"unknown embedder {name!r}: use use-multilingual, e5-small, use+e5 or hash")
 
 
 class EmbeddingCache:

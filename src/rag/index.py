@@ -33,13 +33,13 @@ from filelock import FileLock, Timeout
 
 from rag.chunking import Chunk, chunk_documents
 from rag.documents import Document, candidate_files, load_documents
-from rag.embeddings import Embedder, EmbeddingCache
+from rag.embeddings import Embedder, EmbeddingCache, word_embedder
 from rag.errors import ConfigError, DocumentError, IndexBusyError
-from rag.lexicon import Lexicon, lexicon_words
+from rag.lexicon import Lexicon, lexicon_words, word_languages
 from rag.models import IndexStats
 from rag.settings import Settings
 from rag.store import IndexStore, write_store
-from rag.text import strip_markers
+from rag.text import detect_language, strip_markers
 
 __all__ = [
     "FORMAT_VERSION",
@@ -52,7 +52,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 11  # 11: footnote forms of issue 12 (named labels, list items, front matter)
+FORMAT_VERSION = 12  # 12: the lexicon records each word's language
 Progress = Callable[[str, int, int], None]
 
 
@@ -246,10 +246,11 @@ def _build(
     try:
         sentence_vectors, fresh = _embed_all(cache, embedder, sentence_texts, progress)
         words = lexicon_words(sentence_texts)
-        word_vectors, _ = _embed_all(cache, embedder, words, None)
+        word_vectors, _ = _embed_all(cache, word_embedder(embedder), words, None)
     finally:
         cache.close()
-    lexicon = Lexicon.build(words, word_vectors)
+    languages = word_languages(words, sentence_texts, map(detect_language, sentence_texts))
+    lexicon = Lexicon.build(words, word_vectors, languages)
     chunk_vectors = _passage_vectors(sentence_vectors, chunks)
 
     footnotes = [f for d in docs for f in d.footnotes]
@@ -263,6 +264,7 @@ def _build(
     }
     manifest = {
         **_settings_key(settings, embedder.dim),
+        "word_dim": word_embedder(embedder).dim,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": hashes,
         "documents": {

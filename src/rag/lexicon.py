@@ -1,10 +1,12 @@
 """The corpus lexicon: the corpus's words, embedded one by one, as a bilingual dictionary.
 
 A multilingual encoder places a word near its translations ("wish" near «пожелания»,
-"German" near «немецкой», "başkent" near «столице»), even where it places a whole English
-question far from the Russian sentence that answers it. So each question word is looked up
-among the corpus's words in the other script; close ones help rank the sentences that use
-them (see rag.ranking: they rank, they never decide whether to answer at all).
+"German" near «немецкой», "başkent" near «столице», "fishers" near "balıkçılar"), even
+where it places a whole English question far from the Russian or Turkish sentence that
+answers it. So each question word is looked up among the corpus's words of the other
+languages (each word has the language of the sentences it occurs in); close ones help rank
+the sentences that use them (rag.ranking). Within the question's own language stems already
+meet, and a near neighbour there is a related word, not the same one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from rag.text import content_words, is_cyrillic, stem_tokens
 
-__all__ = ["MIN_SIMILARITY", "Lexicon", "lexicon_words"]
+__all__ = ["MIN_SIMILARITY", "Lexicon", "lexicon_words", "word_languages"]
 
 MAX_WORDS = 30_000  # the most frequent ones: a bigger corpus only adds rare forms
 MIN_SIMILARITY = 0.75  # translations scored 0.77-0.90 here; unrelated neighbours below 0.7
@@ -34,54 +36,88 @@ def lexicon_words(texts: Iterable[str]) -> list[str]:
     return sorted(w for w, _ in counts.most_common(MAX_WORDS))
 
 
+def word_languages(
+    words: Sequence[str], texts: Iterable[str], languages: Iterable[str]
+) -> list[str]:
+    """For each of ``words``, the language of most of the ``texts`` (of ``languages``,
+    aligned) that use it: "Trabzon" in a Turkish article is a Turkish word."""
+    wanted = set(words)
+    seen: dict[str, Counter[str]] = {}
+    for text, language in zip(texts, languages, strict=True):
+        for word in set(content_words(text)) & wanted:
+            seen.setdefault(word, Counter())[language] += 1
+    return [seen[w].most_common(1)[0][0] if w in seen else _by_script(w) for w in words]
+
+
+def _by_script(word: str) -> str:
+    """A word's language when nothing else tells: its script's."""
+    return "ru" if is_cyrillic(word) else "en"
+
+
 @dataclass(frozen=True)
 class Lexicon:
-    """Words, their search stems and their vectors (rows aligned)."""
+    """Words, their search stems, languages and vectors (rows aligned)."""
 
     words: list[str]
     stems: list[str]
     vectors: np.ndarray
+    languages: list[str]
 
     @classmethod
-    def build(cls, words: list[str], vectors: np.ndarray) -> Lexicon:
+    def build(
+        cls, words: list[str], vectors: np.ndarray, languages: Sequence[str] | None = None
+    ) -> Lexicon:
+        """Without ``languages``, each word's is its script's (Cyrillic: Russian)."""
         stems = [(stem_tokens(w) or [w])[0] for w in words]
-        return cls(words, stems, vectors.astype(np.float32))
+        langs = list(languages) if languages is not None else [_by_script(w) for w in words]
+        return cls(words, stems, vectors.astype(np.float32), langs)
 
     def save(self, folder: Path) -> None:
-        (folder / "lexicon.json").write_text(json.dumps(self.words, ensure_ascii=False), "utf-8")
+        entries = {"words": self.words, "languages": self.languages}
+        (folder / "lexicon.json").write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
         np.save(folder / "lexicon.npy", self.vectors)
 
     @classmethod
     def load(cls, folder: Path, dim: int) -> Lexicon:
-        words = json.loads((folder / "lexicon.json").read_text("utf-8"))
+        entries = json.loads((folder / "lexicon.json").read_text("utf-8"))
         vectors = np.load(folder / "lexicon.npy")
-        if not isinstance(words, list) or vectors.shape != (len(words), dim):
+        words = entries.get("words") if isinstance(entries, dict) else None
+        languages = entries.get("languages") if isinstance(entries, dict) else None
+        if (
+            not isinstance(words, list)
+            or not isinstance(languages, list)
+            or len(languages) != len(words)
+            or vectors.shape != (len(words), dim)
+        ):
             raise ValueError("lexicon files do not match")
-        return cls.build(words, vectors)
+        return cls.build(words, vectors, languages)
 
-    def translations(self, words: Sequence[str], word_vectors: np.ndarray) -> list[frozenset[str]]:
-        """For each word, the stems of corpus words in the other script that are close
-        enough to stand for it. Within one script, stems already meet; a near neighbour
-        there is a related word, not the same one."""
+    def translations(
+        self, words: Sequence[str], word_vectors: np.ndarray, language: str | None = None
+    ) -> list[frozenset[str]]:
+        """For each word (of a question in ``language``; by default each word's script's),
+        the stems of corpus words of other languages close enough to stand for it."""
         out = [frozenset[str]() for _ in words]
-        for cyrillic in (False, True):
-            asking = [i for i, w in enumerate(words) if is_cyrillic(w) == cyrillic]
-            other, matrix = self._by_script[not cyrillic]
-            if not asking or not len(other):
+        if not len(words) or not self.words:
+            return out
+        sims = word_vectors @ self.vectors.T
+        for i, word in enumerate(words):
+            others = self._other_than(language or _by_script(word))
+            if not len(others):
                 continue
-            sims = word_vectors[asking] @ matrix.T
-            top = min(PER_WORD, len(other))
-            for i, row in zip(asking, sims, strict=True):
-                best = np.argpartition(-row, top - 1)[:top]
-                out[i] = frozenset(self.stems[other[j]] for j in best if row[j] >= MIN_SIMILARITY)
+            row = sims[i, others]
+            top = min(PER_WORD, len(others))
+            best = np.argpartition(-row, top - 1)[:top]
+            out[i] = frozenset(self.stems[others[j]] for j in best if row[j] >= MIN_SIMILARITY)
         return out
 
+    def _other_than(self, language: str) -> np.ndarray:
+        """The rows of words in languages other than ``language`` (computed once each)."""
+        cache = self._others
+        if language not in cache:
+            cache[language] = np.flatnonzero(self._languages != language)
+        return cache[language]
+
     def __post_init__(self) -> None:
-        # Rows and vectors per script, split once: a question word is compared with the
-        # other script's words only, without copying the matrix on every question.
-        mask = np.array([is_cyrillic(w) for w in self.words], dtype=bool)
-        by_script = {}
-        for cyrillic in (False, True):
-            rows = np.flatnonzero(mask == cyrillic)
-            by_script[cyrillic] = (rows, np.ascontiguousarray(self.vectors[rows]))
-        object.__setattr__(self, "_by_script", by_script)
+        object.__setattr__(self, "_languages", np.array(self.languages, dtype=object))
+        object.__setattr__(self, "_others", {})

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["EMBED_MODELS", "LLM_BACKENDS", "Settings", "load_settings"]
 
-EMBED_MODELS = ("use-multilingual", "e5-small", "hash")
+EMBED_MODELS = ("use-multilingual", "e5-small", "use+e5", "hash")
 LLM_BACKENDS = ("none", "openai-like")
 
 
@@ -38,7 +38,7 @@ class Settings(BaseSettings):
 
     docs_dir: Path = Path("docs")
     index_dir: Path = Path("index")
-    embed_model: Literal["use-multilingual", "e5-small", "hash"] = "use-multilingual"
+    embed_model: Literal["use-multilingual", "e5-small", "use+e5", "hash"] = "use-multilingual"
     embed_threads: int = Field(2, ge=1, le=64)
     # A calibration profile (rag.profile) other than the one shipped for the embedder.
     profile: Path | None = None
