@@ -17,14 +17,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
-CALIBRATION = [
-    "dev",
-    "heldout_article",
-    "heldout/ru_numeric",
-    "heldout/en_markdown",
-    "heldout2/ru_numeric",
-    "heldout2/en_markdown",
-]
+
+
+def calibration_sets() -> list[str]:
+    """rag.calibration.CALIBRATION_SETS, by set name (``dev`` for tests/data/dev.jsonl)."""
+    from rag.calibration import CALIBRATION_SETS
+
+    names = []
+    for path in CALIBRATION_SETS:
+        relative = Path(path).relative_to("tests/data")
+        names.append("dev" if relative.name == "dev.jsonl" else str(relative.parent))
+    return names
 
 
 def frozen_sets() -> list[str]:
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.embeddings import make_embedder
     from rag.evaluation import evaluate, load_eval_set, report_of
 
-    groups = {"calibration": CALIBRATION, "frozen": frozen_sets()}
+    groups = {"calibration": calibration_sets(), "frozen": frozen_sets()}
     chosen = groups if args.group == "all" else {args.group: groups[args.group]}
     embedder = make_embedder(args.embed)
     out: dict = {"embed": args.embed}

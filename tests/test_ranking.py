@@ -53,3 +53,49 @@ def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(tmp_path: 
     ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
     quoted = [found.store.unit_text(c.sentence) for c in ranked]
     assert quoted == ["The Velna bridge cost 40 million euros and opened in 2029."]
+
+
+def test_query_terms_tell_a_name_the_corpus_never_mentions(tmp_path: Path) -> None:
+    from rag.ranking import query_terms
+
+    assistant = _assistant(tmp_path, "gas.md", GAS)
+    known = assistant._search("How much gas did Norway supply?", 5)
+    unknown = assistant._search("How much gas did Uniper buy from Norway?", 5)
+    assert not query_terms(known.store, known.query).unknown_name
+    assert query_terms(unknown.store, unknown.query).unknown_name
+
+
+def test_a_sentence_holding_the_year_asked_about_is_numbered(tmp_path: Path) -> None:
+    from rag.ranking import rank_sentences
+
+    assistant = _assistant(tmp_path, "bridge.md", COSTS)
+    for question, numbered in (("What opened in 2029?", True), ("What opened in 2031?", False)):
+        found = assistant._search(question, 5)
+        ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
+        best = next(c for c in ranked if "2029" in found.store.unit_text(c.sentence))
+        assert best.numbered is numbered
+
+
+CITED = (
+    "Rail notes\n\n"
+    "The corridor will carry five million tonnes a year by 2028.[^1] "
+    "Freight trains already run twice a week.\n\n"
+    "The port of Alat was expanded in 2023.\n\n"
+    '[^1]: Marta Oksanen, "Corridor Freight Outlook", Rail Monitor, https://example.org/r\n'
+)
+
+
+def test_a_question_naming_a_cited_author_finds_the_claim_that_cites_them(
+    tmp_path: Path,
+) -> None:
+    """The footnote entry names the author; the claim under the footnote is what answers
+    (the chain read backwards), not the entry itself, and not the uncited sentence."""
+    from rag.ranking import rank_sentences
+
+    assistant = _assistant(tmp_path, "rail.md", CITED)
+    found = assistant._search("Who is Marta Oksanen?", 5)
+    ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
+    best = found.store.unit_text(ranked[0].sentence)
+    assert best.startswith("The corridor will carry")
+    assert ranked[0].lexical > 0
+    assert all(found.store.passages[c.passage].kind != "footnote" for c in ranked)

@@ -69,7 +69,7 @@ class ExtractiveAnswerer:
         """Whether the best of ``claims`` answers the question (rag.answerability)."""
         if not claims:
             return decide(self.profile.answerability, None)
-        features = features_of(claims, terms.unseen, lambda a, b: self._repeats(a, [b]))
+        features = features_of(claims, terms, lambda a, b: self._repeats(a, [b]))
         return decide(self.profile.answerability, features)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
@@ -229,8 +229,10 @@ class ExtractiveAnswerer:
         sentence, passage = citing[int(np.argmax(fit))]
         _, start, end = (int(x) for x in self.store.sentence_rows[sentence])
         # The quote is the claim and its source behind it: it holds the kind of answer asked
-        # for ("when": a date) if either sentence does.
-        typed = cand.typed or query.wanted in self.store.unit_features(sentence).types
+        # for ("when": a date), or a number the question names, if either sentence does.
+        features = self.store.unit_features(sentence)
+        typed = cand.typed or query.wanted in features.types
+        numbered = cand.numbered or bool(query.numbers & features.numbers)
         return replace(
             cand,
             sentence=sentence,
@@ -239,6 +241,7 @@ class ExtractiveAnswerer:
             end=end,
             via=cand.sentence,
             typed=typed,
+            numbered=numbered,
         )
 
     def _footnotes(self, doc_id: str, start: int, end: int) -> list[Footnote]:

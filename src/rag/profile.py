@@ -21,7 +21,18 @@ from rag.errors import ConfigError
 __all__ = ["FEATURES", "AnswerabilityModel", "Profile", "load_profile"]
 
 # The answerability features, in this order (see rag.answerability).
-FEATURES = ("cosine", "coverage", "lexical", "same_language", "margin", "unseen", "typed")
+FEATURES = (
+    "cosine",
+    "coverage",
+    "lexical",
+    "same_language",
+    "margin",
+    "unseen",
+    "typed",
+    "numbers",
+    "unknown_name",
+    "names",
+)
 
 
 class AnswerabilityModel(BaseModel):

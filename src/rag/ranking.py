@@ -28,6 +28,10 @@ __all__ = ["Candidate", "QueryTerms", "query_terms", "rank_sentences"]
 # "когда", "ne kadar") is answered by a sentence holding one: the others lose type_weight, or
 # drop out when nothing else can answer (rag.answer_types.STRICT: "how many", "kaç"). The
 # weights are the profile's (rag.profile).
+# A question word found only in the footnote entry a claim cites (the cited author, the
+# source's title) counts at this share of one the claim itself holds: the claim is where the
+# source is quoted, but of two claims under one footnote the one that says it comes first.
+NOTED = 0.5
 MIN_PREFIX = 5  # stems sharing this long a prefix count as the same word (supplies/supplier)
 
 
@@ -46,6 +50,7 @@ class Candidate:
     cosine: float  # best cosine of the sentence or one of its clause windows
     lexical: float = 0.0  # share of the findable question words found, translations included
     typed: bool = True  # it holds the kind of answer asked for (or none was asked for)
+    numbered: bool = True  # it holds a number the question names (or the question names none)
     words: frozenset[int] = frozenset()  # the question's words it holds (by index)
     via: int | None = None  # for a claim found through its source: that source sentence's row
     own: float | None = None  # then, the claim's own score, when it was a candidate itself
@@ -65,6 +70,8 @@ class QueryTerms:
 
     weights: list[float]
     findable: list[float]
+    unknown_name: bool = False  # a name of the question that the corpus shows in no form
+    names: tuple[bool, ...] = ()  # per word: whether it is a name (rag.query.name_flags)
 
     @property
     def unseen(self) -> float:
@@ -77,12 +84,15 @@ def query_terms(store: IndexStore, query: Query) -> QueryTerms:
     """The :class:`QueryTerms` of ``query`` over ``store``'s corpus."""
     unseen = float(np.log(len(store.passages) + 1)) or 1.0
     weights, findable = [], []
-    for (stem, key), alts in zip(query.words, query.translations, strict=True):
+    unknown_name = False
+    names = query.names or (False,) * len(query.words)
+    for (stem, key), alts, name in zip(query.words, query.translations, names, strict=True):
         known = [w for w in (store.idf(stem), store.idf(key) if key else None) if w is not None]
         weight = max(known) if known else unseen
         weights.append(weight)
         findable.append(weight if known or alts else 0.0)
-    return QueryTerms(weights, findable)
+        unknown_name |= name and not known and not alts
+    return QueryTerms(weights, findable, unknown_name, tuple(names))
 
 
 def _shares_prefix(stem: str, terms: frozenset[str]) -> bool:
@@ -111,10 +121,41 @@ def _found_words(
     return frozenset(direct), frozenset(translated)
 
 
+def _noted_words(store: IndexStore, query: Query, sentence: int, kind: str) -> frozenset[int]:
+    """Which of the question's words the footnote entries a claim cites hold."""
+    if kind == "footnote":
+        return frozenset()
+    direct, translated = _found_words(
+        query.words, query.translations, store.footnote_terms(sentence)
+    )
+    return direct | translated
+
+
 def _share(found: frozenset[int], weights: list[float]) -> float:
     """The IDF-weighted share of the question's words that ``found`` holds."""
     total = sum(weights)
     return sum(weights[i] for i in found) / total if total else 0.0
+
+
+def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[tuple[int, float]]:
+    """(passage row, retrieval score) of the passages whose sentences are ranked.
+
+    An entry of the footnote list (author, title, publisher, URL) is metadata about the
+    claims under its footnote, not a claim; its title often paraphrases the question and
+    would outrank the sentence that answers. So, unless the question asks about sources, a
+    retrieved entry stands for the claims it backs: their passages are ranked in its place
+    (a question naming a cited author finds the claim that cites them).
+    """
+    out: dict[int, float] = {}
+    for hit in hits:
+        record = store.passages[hit.row]
+        if record.kind == "footnote" and not query.about_sources:
+            rows = store.claim_passages(hit.row)
+        else:
+            rows = [hit.row]
+        for row in rows:
+            out.setdefault(row, hit.score)
+    return list(out.items())
 
 
 def rank_sentences(
@@ -131,15 +172,10 @@ def rank_sentences(
     a penalty when it lacks the kind of answer asked for (see the comment above).
     """
     terms = terms or query_terms(store, query)
-    # An entry of the footnote list (author, title, publisher, URL) is metadata about a
-    # claim, not the claim; its title often paraphrases the question and would outrank the
-    # sentence that answers. Entries are quoted only for questions about sources.
     out = []
-    for hit in hits:
-        record = store.passages[hit.row]
-        if record.kind == "footnote" and not query.about_sources:
-            continue
-        for sentence, units in store.sentence_groups(hit.row):
+    for row, retrieval in _passages_to_rank(store, query, hits):
+        record = store.passages[row]
+        for sentence, units in store.sentence_groups(row):
             features = store.unit_features(sentence)
             if features.heading:
                 continue  # a title names a topic; it answers nothing
@@ -149,8 +185,11 @@ def rank_sentences(
             cosine = float(np.max(store.sentence_vectors[units] @ query.vector))
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
             direct, translated = _found_words(query.words, query.translations, features.terms)
-            lexical = _share(direct | translated, terms.findable)
-            adjust = profile.number_weight if query.numbers & features.numbers else 0.0
+            found = direct | translated
+            noted = _noted_words(store, query, sentence, record.kind) - found
+            lexical = _share(found, terms.findable) + NOTED * _share(noted, terms.findable)
+            numbered = bool(query.numbers & features.numbers)
+            adjust = profile.number_weight if numbered else 0.0
             if not typed:
                 adjust -= profile.type_weight
             score = cosine + profile.lexical_weight * lexical + adjust
@@ -159,17 +198,18 @@ def rank_sentences(
             out.append(
                 Candidate(
                     sentence=sentence,
-                    passage=hit.row,
+                    passage=row,
                     start=start,
                     end=end,
                     score=score,
-                    retrieval=hit.score,
+                    retrieval=retrieval,
                     coverage=_share(direct, terms.weights),
                     same_language=features.language == query.language,
                     cosine=cosine,
                     lexical=lexical,
                     typed=typed,
-                    words=direct | translated,
+                    numbered=numbered or not query.numbers,
+                    words=direct | translated | noted,
                 )
             )
     out.sort(key=lambda c: c.score, reverse=True)

@@ -222,6 +222,8 @@ class IndexStore:
     _unit_cache: dict[int, UnitFeatures] = field(default_factory=dict, repr=False)
     _citing_cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
     _entry_cache: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _note_terms_cache: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
+    _claims_cache: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     def sentence_groups(self, passage: int) -> list[tuple[int, list[int]]]:
         """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
@@ -274,6 +276,46 @@ class IndexStore:
                     if any(start < e and s < end for s, e in spans):
                         found.append((sentence, passage))
         self._citing_cache[source_doc_id] = found
+        return found
+
+    def claim_passages(self, entry: int) -> list[int]:
+        """For a footnote-list entry's passage row: the rows of the passages holding the
+        claims it backs (the text in its labels' scopes), in document order (computed once)."""
+        found = self._claims_cache.get(entry)
+        if found is None:
+            record = self.passages[entry]
+            doc = self.docs[record.doc_id]
+            spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label in record.labels]
+            found = [
+                row
+                for row, p in enumerate(self.passages)
+                if p.doc_id == record.doc_id
+                and p.kind != "footnote"
+                and any(p.start < end and start < p.end for start, end in spans)
+            ]
+            self._claims_cache[entry] = found
+        return found
+
+    def footnote_terms(self, sentence: int) -> frozenset[str]:
+        """The search terms of the footnote-list entries a sentence cites (author, title,
+        publisher): through its footnote, a claim names its source (computed once)."""
+        found = self._note_terms_cache.get(sentence)
+        if found is None:
+            passage, start, end = (int(x) for x in self.sentence_rows[sentence])
+            record = self.passages[passage]
+            doc = self.docs[record.doc_id]
+            terms: set[str] = set()
+            if record.kind != "footnote" and doc.source_label is None:
+                entries = self.entry_rows(doc.doc_id)
+                for label in doc.labels_in(start, end):
+                    row = entries.get(label)
+                    if row is None:
+                        continue
+                    entry = self.passages[row]
+                    for unit in range(entry.first_sentence, entry.last_sentence):
+                        terms |= self.unit_features(unit).terms
+            found = frozenset(terms)
+            self._note_terms_cache[sentence] = found
         return found
 
     def unit_text(self, row: int) -> str:
@@ -379,7 +421,7 @@ class IndexStore:
         return cls(
             path=path,
             doc_sentences=doc_sentences,
-            lexicon=Lexicon.load(path, manifest["dim"]),
+            lexicon=Lexicon.load(path, manifest.get("word_dim", manifest["dim"])),
             manifest=manifest,
             docs=docs,
             passages=passages,
