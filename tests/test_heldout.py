@@ -26,10 +26,14 @@ CORPORA = [
     "heldout2/ru_numeric",
     "heldout2/en_markdown",
 ]
+# Written blind, never fitted on or used to choose a rule (see the README): only measured.
+FROZEN = ["frozen/article", "frozen/en_report", "frozen/ru_primechaniya", "frozen/tr_kaynakca"]
 
 
 def _docs(name: str) -> Path:
-    return ARTICLE_DOCS if name == "heldout_article" else DATA / name / "docs"
+    """The set's own docs/, else the article in the repository's docs/."""
+    docs = DATA / name / "docs"
+    return docs if docs.is_dir() else ARTICLE_DOCS
 
 
 def _questions(name: str) -> list[dict[str, Any]]:
@@ -54,7 +58,7 @@ def test_each_evidence_lies_under_the_footnotes_the_question_names(name: str) ->
             assert labels == row["footnotes"], (row["id"], labels)
 
 
-@pytest.fixture(scope="module", params=CORPORA)
+@pytest.fixture(scope="module", params=CORPORA + FROZEN)
 def heldout_report(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -71,16 +75,20 @@ def heldout_report(
     return name, evaluate(assistant, load_eval_set(DATA / name / "questions.jsonl"))
 
 
-# Floors, not targets: these sets are calibration sets now (rag.calibration fits the
-# answerability model on them), so the floors sit a margin under what the fitted profile
-# measured on each (benchmarks/quality.py --group calibration). The frozen sets in
-# tests/data/frozen are only reported, never fitted on.
+# Floors, not targets, a margin under what the shipped profile measures on each set
+# (benchmarks/quality.py). The calibration sets are fitted on (rag.calibration); the frozen
+# ones are only measured, so their floors catch a change that makes answers worse on text
+# nobody tuned for. Abstention floors are exact: those sets hold 2-8 unanswerable questions.
 FLOORS = {
-    "heldout_article": {"evidence": 0.75, "footnotes": 0.85, "abstain": 0.33, "false": 0.1},
-    "heldout/ru_numeric": {"evidence": 0.8, "footnotes": 0.7, "abstain": 0.66, "false": 0.1},
-    "heldout/en_markdown": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.33, "false": 0.15},
-    "heldout2/ru_numeric": {"evidence": 0.6, "footnotes": 0.7, "abstain": 0.5, "false": 0.25},
-    "heldout2/en_markdown": {"evidence": 0.5, "footnotes": 0.7, "abstain": 0.5, "false": 0.2},
+    "heldout_article": {"evidence": 0.78, "footnotes": 0.9, "abstain": 0.66, "false": 0.07},
+    "heldout/ru_numeric": {"evidence": 0.75, "footnotes": 0.7, "abstain": 0.66, "false": 0.1},
+    "heldout/en_markdown": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.33, "false": 0.1},
+    "heldout2/ru_numeric": {"evidence": 0.75, "footnotes": 0.9, "abstain": 0.5, "false": 0.05},
+    "heldout2/en_markdown": {"evidence": 0.55, "footnotes": 0.8, "abstain": 0.5, "false": 0.1},
+    "frozen/article": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.37, "false": 0.05},
+    "frozen/en_report": {"evidence": 0.7, "footnotes": 0.85, "abstain": 0.66, "false": 0.15},
+    "frozen/ru_primechaniya": {"evidence": 0.75, "footnotes": 0.85, "abstain": 0.33, "false": 0.05},
+    "frozen/tr_kaynakca": {"evidence": 0.8, "footnotes": 0.9, "abstain": 0.0, "false": 0.1},
 }
 
 
