@@ -247,12 +247,17 @@ class IndexStore:
         if found is None:
             found = {
                 label: row
-                for row, p in enumerate(self.passages)
-                if p.kind == "footnote" and p.doc_id == doc_id
-                for label in p.labels
+                for row in self.doc_passages(doc_id)
+                if self.passages[row].kind == "footnote"
+                for label in self.passages[row].labels
             }
             self._entry_cache[doc_id] = found
         return found
+
+    def doc_passages(self, doc_id: str) -> list[int]:
+        """The passage rows of a document, in order."""
+        rows = self.doc_sentences.get(doc_id, np.zeros(0, dtype=np.int64))
+        return sorted({int(self.sentence_rows[r][0]) for r in rows})
 
     def citing_sentences(self, source_doc_id: str) -> list[tuple[int, int]]:
         """(sentence row, passage row) of the article sentences under a footnote whose source
@@ -267,8 +272,7 @@ class IndexStore:
             if doc.source_label is not None or note is None or note.source_doc_id != source_doc_id:
                 continue
             spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label == note.label]
-            rows = self.doc_sentences.get(doc.doc_id, np.zeros(0, dtype=np.int64))
-            for passage in sorted({int(self.sentence_rows[r][0]) for r in rows}):
+            for passage in self.doc_passages(doc.doc_id):
                 if self.passages[passage].kind == "footnote":
                     continue  # the footnote list's entry: it names the source, claims nothing
                 for sentence, _ in self.sentence_groups(passage):
@@ -288,10 +292,12 @@ class IndexStore:
             spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label in record.labels]
             found = [
                 row
-                for row, p in enumerate(self.passages)
-                if p.doc_id == record.doc_id
-                and p.kind != "footnote"
-                and any(p.start < end and start < p.end for start, end in spans)
+                for row in self.doc_passages(record.doc_id)
+                if self.passages[row].kind != "footnote"
+                and any(
+                    self.passages[row].start < end and start < self.passages[row].end
+                    for start, end in spans
+                )
             ]
             self._claims_cache[entry] = found
         return found
