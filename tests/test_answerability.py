@@ -149,7 +149,7 @@ def _holding(words: frozenset[int]) -> Candidate:
 
 
 def test_names_is_the_share_of_the_questions_findable_names_the_sentence_holds() -> None:
-    """"Who will be the next president of Georgia?": a sentence about a president that does
+    """ "Who will be the next president of Georgia?": a sentence about a president that does
     not name Georgia lacks the name asked about; a name the corpus never shows, or a
     question naming nothing, does not count against it."""
     terms = QueryTerms([1.0, 1.0, 3.0], [1.0, 1.0, 3.0], names=(False, False, True))

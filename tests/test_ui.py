@@ -337,6 +337,18 @@ def test_llm_mode_is_offered_only_when_configured(ui: AssistantUI) -> None:
     assert modes(llm_ui.create_app()) == ["extractive", "llm"]
 
 
+def test_the_top_k_slider_is_shown_only_where_it_means_something(ui: AssistantUI) -> None:
+    """top-k is what the LLM reads; the extractive answer has none, so no slider for it."""
+    import gradio as gr
+
+    def slider(app: gr.Blocks) -> gr.Slider:
+        return next(b for b in app.blocks.values() if isinstance(b, gr.Slider))
+
+    assert not slider(ui.create_app()).visible
+    llm_slider = slider(AssistantUI(StreamingAssistant()).create_app())  # type: ignore[arg-type]
+    assert llm_slider.visible and "LLM" in llm_slider.label
+
+
 def test_upload_indexes_the_document_and_remove_takes_it_out(
     ui: AssistantUI, tmp_path: Path
 ) -> None:

@@ -312,7 +312,9 @@ class Assistant:
         return [passage_of(found.store, hit.row, hit.score) for hit in found.hits]
 
     def query(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
-        """Answer ``question`` with verified citations (see :class:`rag.Answer`)."""
+        """Answer ``question`` with verified citations (see :class:`rag.Answer`). ``k``: the
+        passages the LLM reads (default ``settings.top_k``); the extractive answer weighs
+        every sentence of at least the best MIN_ANSWER_PASSAGES whatever ``k``."""
         final: Answer | None = None
         for item in self.stream(question, k=k, mode=mode):
             if isinstance(item, Answer):

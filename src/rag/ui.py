@@ -273,10 +273,15 @@ class AssistantUI:
                         gr.Examples([[q] for q in self.examples], inputs=[box], label="Examples",
                                     elem_id="rag-examples")  # fmt: skip
                         with gr.Accordion("Settings", open=False):
-                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
-                                              label="Passages retrieved (top-k)")  # fmt: skip
                             mode = gr.Radio(modes, value=modes[-1][1], label="Answer mode",
                                             info=None if len(modes) > 1 else no_llm)  # fmt: skip
+                            # top-k is what the LLM reads; the extractive answer always weighs
+                            # every sentence of the best passages, so it has no top-k to offer.
+                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
+                                              label="Passages the LLM reads (top-k)",
+                                              visible=modes[-1][1] == "llm")  # fmt: skip
+                            mode.change(lambda m: gr.update(visible=m == "llm"), mode, top_k,
+                                        **PRIVATE)  # fmt: skip
                             gr.HTML(render_settings(settings))
                     with gr.Column(scale=2, min_width=300):
                         sources = gr.HTML(render_sources_panel([]), elem_id="rag-sources")
