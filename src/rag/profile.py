@@ -70,6 +70,11 @@ class Profile(BaseModel):
     type_weight: float = Field(
         0.1, description="ranking: penalty when a sentence lacks the kind of answer asked for"
     )
+    noted_weight: float = Field(
+        0.5,
+        description="ranking: a question word found only in the footnote entry a claim cites "
+        "(the cited author, the source's title) counts this much of one the claim holds",
+    )
     source_penalty: float = Field(
         0.05, description="ranking: a source's sentence ranks this much below the article's"
     )

@@ -29,9 +29,8 @@ __all__ = ["Candidate", "QueryTerms", "query_terms", "rank_sentences"]
 # drop out when nothing else can answer (rag.answer_types.STRICT: "how many", "kaç"). The
 # weights are the profile's (rag.profile).
 # A question word found only in the footnote entry a claim cites (the cited author, the
-# source's title) counts at this share of one the claim itself holds: the claim is where the
-# source is quoted, but of two claims under one footnote the one that says it comes first.
-NOTED = 0.5
+# source's title) counts at profile.noted_weight of one the claim itself holds: the claim is
+# where the source is quoted, but of two claims under one footnote the one saying it wins.
 MIN_PREFIX = 5  # stems sharing this long a prefix count as the same word (supplies/supplier)
 
 
@@ -48,7 +47,9 @@ class Candidate:
     coverage: float  # share of the question's content words found in the sentence
     same_language: bool  # question and sentence are in the same language
     cosine: float  # best cosine of the sentence or one of its clause windows
-    lexical: float = 0.0  # share of the findable question words found, translations included
+    # share of the findable question words found (translations included; those only in the
+    # footnote entry it cites at profile.noted_weight)
+    lexical: float = 0.0
     typed: bool = True  # it holds the kind of answer asked for (or none was asked for)
     numbered: bool = True  # it holds a number the question names (or the question names none)
     words: frozenset[int] = frozenset()  # the question's words it holds (by index)
@@ -187,7 +188,8 @@ def rank_sentences(
             direct, translated = _found_words(query.words, query.translations, features.terms)
             found = direct | translated
             noted = _noted_words(store, query, sentence, record.kind) - found
-            lexical = _share(found, terms.findable) + NOTED * _share(noted, terms.findable)
+            noted_share = profile.noted_weight * _share(noted, terms.findable)
+            lexical = _share(found, terms.findable) + noted_share
             numbered = bool(query.numbers & features.numbers)
             adjust = profile.number_weight if numbered else 0.0
             if not typed:
