@@ -126,8 +126,9 @@ class HashEmbedder:
 class PairedEmbedder:
     """Two encoders as one: each text's two normalised vectors side by side, so the inner
     product is the mean of the two cosines. Encoders err on different questions (USE on
-    some cross-language ones, e5 on others); their mean ranks the answering sentence first
-    more often than either (measured: benchmarks/quality.py, README "Answer quality").
+    some cross-language ones, e5 on others), so their mean was tried as the passage and
+    sentence encoder; measured, it does not beat USE alone (README, "How it answers"), so it
+    is an option, not the default.
 
     Words (the corpus lexicon, rag.lexicon) are embedded by the first encoder alone:
     thousands of them, where a bilingual neighbour is all that is asked.
