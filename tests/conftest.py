@@ -11,7 +11,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +72,30 @@ def settings_for(docs_dir: Path, index_dir: Path, **overrides: Any) -> rag.Setti
     return rag.Settings(**values)
 
 
-@pytest.fixture
-def clean_rag_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ``RAG_*`` variable from the outer environment, and no cached default assistant."""
+def _drop_rag_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("RAG_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_rag_env_for_the_session() -> Iterator[None]:
+    """The outer ``RAG_*`` variables are gone before any fixture runs, module-scoped ones too.
+
+    Modules read what they need of them at import (tests/test_llm_real.py), before this.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _drop_rag_variables(monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def clean_rag_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test: no ``RAG_*`` variable from outside it, and no cached default assistant.
+
+    Autouse; a test sets the variables it wants with ``monkeypatch.setenv``, undone after it.
+    """
+    _drop_rag_variables(monkeypatch)  # also any a previous test set without monkeypatch
     monkeypatch.setattr(rag, "_default", None)
 
 

@@ -13,8 +13,6 @@ from rag.text import not_covered_message
 if TYPE_CHECKING:
     from conftest import AnswerCheck
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 
 def _labels(citation: rag.Citation) -> list[str]:
     return [f.label for f in citation.footnotes]

@@ -17,9 +17,6 @@ import rag.assistant
 from rag.assistant import clean_question
 from rag.errors import InvalidQuestionError
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
-
 # -- questions ---------------------------------------------------------------------------------
 
 

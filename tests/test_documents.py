@@ -11,8 +11,6 @@ from rag.chunking import split_sentences
 from rag.documents import Document, front_matter, load_documents, parse_document, read_text_file
 from rag.errors import DocumentError
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 ARTICLE_FOOTNOTES = {
     # label: (publisher, url, a word of the title)
     "i": ("CEPA", "https://cepa.org/article/putin-seeks-to-solve-his-azerbaijan-problem/", "Putin"),

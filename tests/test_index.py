@@ -17,8 +17,6 @@ from rag.errors import DocumentError, IndexBusyError, IndexError_
 from rag.index import FORMAT_VERSION, build_index, index_status, load_current
 from rag.store import IndexStore
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 HASH_DIM = HashEmbedder().dim
 
 

@@ -14,7 +14,7 @@ from rag.text import strip_markers
 if TYPE_CHECKING:
     from conftest import AnswerCheck
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_rag_env")]
+pytestmark = pytest.mark.integration
 
 BOILERPLATE = ("Paylaş", "Эта статья также доступна", "Похожие материалы")
 

@@ -8,8 +8,6 @@ import rag
 from rag.query import Query
 from rag.retrieval import RRF_K, hybrid_search
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 
 def _assert_verbatim(assistant: rag.Assistant, passages: list[rag.Passage]) -> None:
     docs = assistant.store().docs

@@ -31,8 +31,6 @@ from rag.errors import IndexBusyError
 from rag.index import build_index, index_status, load_current
 from rag.store import IndexStore
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 WORKER = Path(__file__).resolve().parent / "helpers" / "build_worker.py"
 QUESTION = "Как Песков охарактеризовал разговор?"
 SYNTHETIC_QUESTION = "Что перевозит паром Велна-7?"

@@ -24,8 +24,6 @@ from rag.cli import main as cli_main
 from rag.documents import MAX_FILE_BYTES
 from rag.errors import DocumentError
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 CP1251_TEXT = (
     "Отчёт городского совета Велны\n\n"
     "Городской совет Велны утвердил строительство второго причала в марте 2031 года. "

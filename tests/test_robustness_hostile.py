@@ -19,8 +19,6 @@ from rag.models import Passage
 from rag.text import strip_markers
 from rag.verification import markers_consistent, verify_answer
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = "<img src=x onerror=alert(1)>"
 JS_LINK = "[приз](javascript:alert(1))"

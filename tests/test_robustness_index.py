@@ -24,8 +24,6 @@ from helpers.shared import assert_answer_contract, make_corpus, settings_for
 from rag.embeddings import HashEmbedder
 from rag.index import build_index, index_status, load_current
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 QUESTION = "Как Песков охарактеризовал разговор?"
 
 

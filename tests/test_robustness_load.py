@@ -18,8 +18,6 @@ import rag
 from helpers.shared import DEV_SET_PATH, assert_answer_contract
 from rag.errors import InvalidQuestionError
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 THREADS = 8
 PER_THREAD = 200
 

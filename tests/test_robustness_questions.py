@@ -22,8 +22,6 @@ from rag.cli import main as cli_main
 from rag.errors import InvalidQuestionError
 from rag.ui import AssistantUI
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 RAG_SCRIPT = Path(sys.executable).with_name("rag")
 # "A few seconds": generous for a loaded CI machine; a hash-embedder query takes ~2 ms.
 FEW_SECONDS = 5.0

@@ -22,8 +22,6 @@ import pytest
 import rag
 from helpers.shared import make_corpus, settings_for
 
-pytestmark = pytest.mark.usefixtures("clean_rag_env")
-
 QUESTION = "Как Песков охарактеризовал разговор?"
 
 

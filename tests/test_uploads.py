@@ -72,9 +72,7 @@ def test_a_removed_document_is_moved_aside_never_deleted(tmp_path: Path) -> None
             remove_document_file(docs, path, {"uploads/note.md"} - {path})
 
 
-def test_the_assistant_adds_into_uploads_and_removes_out_of_the_index(
-    tmp_path: Path, clean_rag_env: None
-) -> None:
+def test_the_assistant_adds_into_uploads_and_removes_out_of_the_index(tmp_path: Path) -> None:
     import rag
     from helpers.shared import make_corpus, settings_for
     from rag.uploads import DocumentNotFoundError
