@@ -1,8 +1,11 @@
 """Shared fixtures: the article, temporary corpora, hash settings, real-embedder assistants.
 
-Unit tests use the deterministic ``hash`` embedder and a fresh index in ``tmp_path``. Tests
-marked ``integration`` share one real multilingual embedder and indexes built once per session.
-Nothing here writes to the repository's ``docs/`` or ``index/``.
+Unit tests use the deterministic ``hash`` embedder. A test that changes its corpus or index
+builds its own in ``tmp_path`` (``hash_assistant``, ``hash_settings``); a test that only reads
+one takes a shared one (``shared_assistant``, ``shared_index``), built once per session and
+checked after every test that used it. Tests marked ``integration`` share one real
+multilingual embedder and indexes built once per session. Every test runs without the outer
+``RAG_*`` variables. Nothing here writes to the repository's ``docs/`` or ``index/``.
 """
 
 from __future__ import annotations
@@ -45,13 +48,18 @@ fetched: 2025-12-24T12:00:00+00:00
 """
 
 
+def copy_article(docs: Path) -> None:
+    """A writable copy of the article in the folder ``docs``."""
+    target = docs / ARTICLE_PATH.name
+    shutil.copyfile(ARTICLE_PATH, target)
+    target.chmod(0o644)  # the repository's copy is read-only; tests edit theirs
+
+
 def make_corpus(root: Path, *, with_source_iii: bool = False) -> Path:
     """A writable docs folder under ``root`` holding a copy of the article."""
     docs = root / "docs"
     docs.mkdir(parents=True)
-    target = docs / ARTICLE_PATH.name
-    shutil.copyfile(ARTICLE_PATH, target)
-    target.chmod(0o644)  # the repository's copy is read-only; tests edit theirs
+    copy_article(docs)
     if with_source_iii:
         (docs / "sources").mkdir()
         (docs / "sources" / "iii.md").write_text(SOURCE_III, "utf-8")
@@ -138,6 +146,99 @@ def hash_assistant(hash_settings: rag.Settings) -> rag.Assistant:
     """An assistant over the temporary article corpus, index built."""
     assistant = rag.Assistant(hash_settings)
     assistant.build_index()
+    return assistant
+
+
+# -- hash indexes shared by the tests that only read them ----------------------------------
+
+Fill = Callable[[Path], None]
+
+
+def _fingerprint(settings: rag.Settings) -> dict[str, object]:
+    """What a test could change: every document's bytes, every index file's size and time."""
+    seen: dict[str, object] = {}
+    for top, content in ((settings.docs_dir, True), (settings.index_dir, False)):
+        for path in sorted(top.rglob("*")):
+            if path.name == ".build.lock":  # taken (and touched) by every build_index call
+                continue
+            if path.is_symlink():
+                value: object = ("link", os.readlink(path))
+            elif path.is_dir():
+                value = "dir"
+            elif content:
+                value = path.read_bytes()
+            else:
+                info = path.stat()
+                value = (info.st_size, info.st_mtime_ns)
+            seen[str(path.relative_to(top.parent))] = value  # docs/…, index/…
+    return seen
+
+
+class SharedIndexes:
+    """Corpora with their ``hash`` index, each built once per session, for read-only tests.
+
+    A corpus is known by its name (with the settings overrides it was built with); the first
+    test to ask for it builds it. After each test (or module) that used one, it is compared with
+    what was built: a test that changed it fails, and the next one gets a fresh build.
+    """
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._built: dict[tuple[object, ...], tuple[rag.Settings, dict[str, object]]] = {}
+
+    def settings(
+        self, request: pytest.FixtureRequest, name: str, fill: Fill, **overrides: Any
+    ) -> rag.Settings:
+        """The settings of corpus ``name`` (built by ``fill`` into an empty docs folder)."""
+        key = (name, *sorted(overrides.items()))
+        if key not in self._built:
+            root = self._factory.mktemp(f"shared-{name}")
+            docs = root / "docs"
+            docs.mkdir()
+            fill(docs)
+            settings = settings_for(docs, root / "index", **overrides)
+            rag.Assistant(settings).build_index()
+            self._built[key] = (settings, _fingerprint(settings))
+        request.addfinalizer(lambda: self._check(key))
+        return self._built[key][0]
+
+    def _check(self, key: tuple[object, ...]) -> None:
+        if key not in self._built:
+            return  # already found changed (and reported) by an earlier finalizer
+        settings, built = self._built[key]
+        now = _fingerprint(settings)
+        if now != built:
+            del self._built[key]
+            changed = sorted(p for p in built.keys() | now.keys() if built.get(p) != now.get(p))
+            pytest.fail(f"a test changed the shared corpus {key[0]!r}: {changed[:5]}")
+
+
+@pytest.fixture(scope="session")
+def shared_indexes(tmp_path_factory: pytest.TempPathFactory) -> SharedIndexes:
+    """For module-scoped fixtures: ``shared_indexes.settings(request, name, fill, ...)``."""
+    return SharedIndexes(tmp_path_factory)
+
+
+@pytest.fixture
+def shared_index(
+    request: pytest.FixtureRequest, shared_indexes: SharedIndexes
+) -> Callable[..., rag.Settings]:
+    """``shared_index(name="article", fill=copy_article, **overrides)``: settings of a corpus
+    built once per session (``settings_for`` plus ``overrides``). Read it, never change it."""
+
+    def settings(
+        name: str = "article", fill: Fill = copy_article, **overrides: Any
+    ) -> rag.Settings:
+        return shared_indexes.settings(request, name, fill, **overrides)
+
+    return settings
+
+
+@pytest.fixture
+def shared_assistant(shared_index: Callable[..., rag.Settings]) -> rag.Assistant:
+    """A fresh assistant over the article's shared index (what ``hash_assistant`` holds)."""
+    assistant = rag.Assistant(shared_index())
+    assistant.build_index()  # finds it up to date and loads it
     return assistant
 
 

@@ -22,12 +22,12 @@ def _labels(citation: rag.Citation) -> list[str]:
 
 
 def test_every_dev_answer_keeps_the_contract_with_the_hash_embedder(
-    hash_assistant: rag.Assistant, dev_set: list[dict[str, Any]], check_answer: AnswerCheck
+    shared_assistant: rag.Assistant, dev_set: list[dict[str, Any]], check_answer: AnswerCheck
 ) -> None:
     for row in dev_set:
-        answer = hash_assistant.query(row["question"])
+        answer = shared_assistant.query(row["question"])
         assert isinstance(answer, rag.Answer)
-        check_answer(answer, hash_assistant)
+        check_answer(answer, shared_assistant)
 
 
 def test_a_source_no_footnote_cites_is_still_quoted_alone(
@@ -91,9 +91,9 @@ def test_a_further_claim_whose_source_would_overrun_the_budget_is_quoted_without
 
 
 def test_quoted_sentence_is_verbatim_without_the_documents_markers(
-    hash_assistant: rag.Assistant,
+    shared_assistant: rag.Assistant,
 ) -> None:
-    answer = hash_assistant.query("Как Песков охарактеризовал разговор?")
+    answer = shared_assistant.query("Как Песков охарактеризовал разговор?")
     assert not answer.abstained
     first = answer.citations[0]
     assert "[iii]" in first.text  # the citation shows the passage as written …
@@ -104,8 +104,8 @@ def test_quoted_sentence_is_verbatim_without_the_documents_markers(
     assert first.footnotes[0].url == "https://tass.ru/politika/26006283"
 
 
-def test_citation_is_a_sentence_not_a_paragraph(hash_assistant: rag.Assistant) -> None:
-    answer = hash_assistant.query("Как Песков охарактеризовал разговор?")
+def test_citation_is_a_sentence_not_a_paragraph(shared_assistant: rag.Assistant) -> None:
+    answer = shared_assistant.query("Как Песков охарактеризовал разговор?")
     assert all(len(c.text) <= 500 for c in answer.citations)
     assert sum(len(c.text) for c in answer.citations) <= 1000
 
@@ -119,9 +119,9 @@ def test_citation_is_a_sentence_not_a_paragraph(hash_assistant: rag.Assistant) -
     ],
 )
 def test_nonsense_question_abstains_in_its_language(
-    hash_assistant: rag.Assistant, question: str, language: str
+    shared_assistant: rag.Assistant, question: str, language: str
 ) -> None:
-    answer = hash_assistant.query(question)
+    answer = shared_assistant.query(question)
     assert answer.abstained
     assert answer.citations == []
     assert answer.text == not_covered_message(language)

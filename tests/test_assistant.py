@@ -132,12 +132,12 @@ def test_importing_rag_has_no_side_effects(tmp_path: Path) -> None:
 
 
 def test_one_assistant_serves_many_threads_with_identical_answers(
-    hash_assistant: rag.Assistant, dev_set: list[dict[str, Any]]
+    shared_assistant: rag.Assistant, dev_set: list[dict[str, Any]]
 ) -> None:
     questions = [row["question"] for row in dev_set] * 6  # 108 queries
-    sequential = {q: hash_assistant.query(q).to_dict() for q in dict.fromkeys(questions)}
+    sequential = {q: shared_assistant.query(q).to_dict() for q in dict.fromkeys(questions)}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        concurrent = list(pool.map(lambda q: (q, hash_assistant.query(q).to_dict()), questions))
+        concurrent = list(pool.map(lambda q: (q, shared_assistant.query(q).to_dict()), questions))
     assert len(concurrent) == len(questions)
     for question, answer in concurrent:
         assert answer == sequential[question], question
@@ -172,16 +172,16 @@ def test_changed_document_is_indexed_before_the_next_answer(
     assert "Turkmenbashi" in answer.text
 
 
-def test_documents_lists_what_the_index_holds(hash_assistant: rag.Assistant) -> None:
-    (info,) = hash_assistant.documents()
+def test_documents_lists_what_the_index_holds(shared_assistant: rag.Assistant) -> None:
+    (info,) = shared_assistant.documents()
     assert (info.doc_id, info.path, info.footnotes, info.source_label) == (
         "article",
         "article.ru.txt",
         6,
         None,
     )
-    assert info.passages == len(hash_assistant.store().passages)
-    assert [f.label for f in hash_assistant.footnotes()] == ["i", "ii", "iii", "iv", "v", "vi"]
+    assert info.passages == len(shared_assistant.store().passages)
+    assert [f.label for f in shared_assistant.footnotes()] == ["i", "ii", "iii", "iv", "v", "vi"]
 
 
 def test_an_index_of_a_paired_embedder_answers_with_its_words_embedded_apart(

@@ -19,39 +19,41 @@ def _assert_verbatim(assistant: rag.Assistant, passages: list[rag.Passage]) -> N
 # -- unit tests with the hash embedder --------------------------------------------------------
 
 
-def test_retrieve_returns_k_verbatim_passages_best_first(hash_assistant: rag.Assistant) -> None:
-    passages = hash_assistant.retrieve("Песков охарактеризовал разговор", k=4)
+def test_retrieve_returns_k_verbatim_passages_best_first(shared_assistant: rag.Assistant) -> None:
+    passages = shared_assistant.retrieve("Песков охарактеризовал разговор", k=4)
     assert len(passages) == 4
     assert all(isinstance(p, rag.Passage) for p in passages)
     scores = [p.score for p in passages]
     assert scores == sorted(scores, reverse=True)
-    _assert_verbatim(hash_assistant, passages)
+    _assert_verbatim(shared_assistant, passages)
     assert "Песковым" in passages[0].text
     assert [f.label for f in passages[0].footnotes] == ["iii"]
     assert passages[0].footnotes[0].publisher == "TASS"
 
 
-def test_retrieve_uses_top_k_from_settings_by_default(hash_assistant: rag.Assistant) -> None:
-    assert len(hash_assistant.retrieve("Баку")) == hash_assistant.settings.top_k == 5
+def test_retrieve_uses_top_k_from_settings_by_default(shared_assistant: rag.Assistant) -> None:
+    assert len(shared_assistant.retrieve("Баку")) == shared_assistant.settings.top_k == 5
 
 
-def test_retrieve_never_returns_more_passages_than_exist(hash_assistant: rag.Assistant) -> None:
-    total = len(hash_assistant.store().passages)
-    assert len(hash_assistant.retrieve("Баку", k=50)) == min(total, 50)
+def test_retrieve_never_returns_more_passages_than_exist(shared_assistant: rag.Assistant) -> None:
+    total = len(shared_assistant.store().passages)
+    assert len(shared_assistant.retrieve("Баку", k=50)) == min(total, 50)
 
 
-def test_exact_title_words_find_the_footnote_entry(hash_assistant: rag.Assistant) -> None:
-    passages = hash_assistant.retrieve("Azerbaijan Russia Iran Trilateral Railway Memorandum", k=3)
+def test_exact_title_words_find_the_footnote_entry(shared_assistant: rag.Assistant) -> None:
+    passages = shared_assistant.retrieve(
+        "Azerbaijan Russia Iran Trilateral Railway Memorandum", k=3
+    )
     assert any("caucasuswatch.de" in p.text for p in passages)
 
 
 def test_rare_word_found_by_bm25_alone_is_retrieved_with_its_cosine(
-    hash_assistant: rag.Assistant,
+    shared_assistant: rag.Assistant,
 ) -> None:
-    store = hash_assistant.store()
+    store = shared_assistant.store()
     text = store.docs["article"].text
     # The dense side looks at one passage only, about something else.
-    vector = hash_assistant.embedder.encode(["телефонный разговор лидеров"])[0]
+    vector = shared_assistant.embedder.encode(["телефонный разговор лидеров"])[0]
     hits = hybrid_search(store, Query.parse("Uniper", vector), k=3, depth=1)
     uniper = [
         h for h in hits if "Uniper" in text[store.passages[h.row].start : store.passages[h.row].end]
@@ -66,18 +68,18 @@ def test_rare_word_found_by_bm25_alone_is_retrieved_with_its_cosine(
     )
 
 
-def test_fused_score_is_reciprocal_rank(hash_assistant: rag.Assistant) -> None:
-    store = hash_assistant.store()
-    vector = hash_assistant.embedder.encode(["пресс-служба Кремля"])[0]
+def test_fused_score_is_reciprocal_rank(shared_assistant: rag.Assistant) -> None:
+    store = shared_assistant.store()
+    vector = shared_assistant.embedder.encode(["пресс-служба Кремля"])[0]
     hits = hybrid_search(store, Query.parse("пресс-служба Кремля", vector), k=5)
     assert len({h.row for h in hits}) == 5
     for hit in hits:
         assert 0 < hit.score <= 2 / (RRF_K + 1)
 
 
-def test_negative_k_is_refused(hash_assistant: rag.Assistant) -> None:
+def test_negative_k_is_refused(shared_assistant: rag.Assistant) -> None:
     with pytest.raises(rag.RagError):
-        hash_assistant.retrieve("Баку", k=-1)
+        shared_assistant.retrieve("Баку", k=-1)
 
 
 # -- integration: the real multilingual embedder ---------------------------------------------------

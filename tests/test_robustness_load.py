@@ -35,12 +35,12 @@ def _questions() -> list[str]:
 
 
 def test_eight_threads_give_the_sequential_answers(
-    hash_assistant: rag.Assistant, monkeypatch: pytest.MonkeyPatch
+    shared_assistant: rag.Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     questions = _questions()
-    sequential = {q: hash_assistant.query(q).to_dict() for q in questions}
+    sequential = {q: shared_assistant.query(q).to_dict() for q in questions}
     for q in questions[:3]:
-        assert_answer_contract(hash_assistant.query(q), hash_assistant)
+        assert_answer_contract(shared_assistant.query(q), shared_assistant)
     errors: list[tuple[str, BaseException]] = []
 
     def worker(offset: int) -> list[tuple[str, dict]]:
@@ -48,7 +48,7 @@ def test_eight_threads_give_the_sequential_answers(
         for n in range(PER_THREAD):
             q = questions[(offset + n) % len(questions)]  # threads ask different things at once
             try:
-                out.append((q, hash_assistant.query(q).to_dict()))
+                out.append((q, shared_assistant.query(q).to_dict()))
             except BaseException as err:  # collected, then reported below
                 errors.append((q, err))
         return out
@@ -64,36 +64,36 @@ def test_eight_threads_give_the_sequential_answers(
     assert elapsed < 60, f"{len(results)} queries took {elapsed:.1f} s"
 
 
-def test_bad_questions_mixed_into_the_load_fail_alone(hash_assistant: rag.Assistant) -> None:
+def test_bad_questions_mixed_into_the_load_fail_alone(shared_assistant: rag.Assistant) -> None:
     good = "Как Песков охарактеризовал разговор?"
-    expected = hash_assistant.query(good).to_dict()
+    expected = shared_assistant.query(good).to_dict()
     bad: list[object] = ["", "x" * 2001, None, "😀", "\ud800"]
 
     def ask(n: int) -> str:
         if n % 3 == 0:
             question = bad[n % len(bad)]
             try:
-                hash_assistant.query(question)  # type: ignore[arg-type]
+                shared_assistant.query(question)  # type: ignore[arg-type]
             except InvalidQuestionError:
                 return "refused"
             return "answered a bad question"
-        return "ok" if hash_assistant.query(good).to_dict() == expected else "differs"
+        return "ok" if shared_assistant.query(good).to_dict() == expected else "differs"
 
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = Counter(pool.map(ask, range(400)))
     assert set(outcomes) == {"ok", "refused"}, outcomes
 
 
-def test_retrieve_and_query_interleaved_under_threads(hash_assistant: rag.Assistant) -> None:
+def test_retrieve_and_query_interleaved_under_threads(shared_assistant: rag.Assistant) -> None:
     questions = _questions()
-    expected = {q: [p.to_dict() for p in hash_assistant.retrieve(q, k=5)] for q in questions}
+    expected = {q: [p.to_dict() for p in shared_assistant.retrieve(q, k=5)] for q in questions}
 
     def ask(n: int) -> bool:
         q = questions[n % len(questions)]
         if n % 2:
-            hash_assistant.query(q)
+            shared_assistant.query(q)
             return True
-        return [p.to_dict() for p in hash_assistant.retrieve(q, k=5)] == expected[q]
+        return [p.to_dict() for p in shared_assistant.retrieve(q, k=5)] == expected[q]
 
     with ThreadPoolExecutor(THREADS) as pool:
         assert all(pool.map(ask, range(400)))
