@@ -90,6 +90,11 @@ class Query:
     # For each content word: whether it is written as a name ("Uniper", "EU", not "when").
     names: tuple[bool, ...] = ()
 
+    @property
+    def translated_terms(self) -> list[str]:
+        """Every translation of the question's words (index stems), each once, in order."""
+        return list(dict.fromkeys(t for found in self.translations for t in sorted(found)))
+
     @classmethod
     def parse(
         cls,

@@ -46,7 +46,9 @@ def hybrid_search(store: IndexStore, query: Query, k: int, *, depth: int = 50) -
     sims, rows = store.faiss_index.search(query_vector.reshape(1, -1).astype(np.float32), depth)
     dense = {int(r): float(s) for r, s in zip(rows[0], sims[0], strict=True) if r >= 0}
 
-    bm25 = store.bm25_scores(query.text)
+    # BM25 reads the question's words and their translations into the corpus's other
+    # languages (rag.lexicon): "missile" also looks for «ракет», as a bilingual reader would.
+    bm25 = store.bm25_scores(query.text, query.translated_terms)
     top = (
         np.argpartition(-bm25, min(depth, total - 1))[:depth] if total > depth else np.arange(total)
     )

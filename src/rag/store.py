@@ -10,6 +10,7 @@ query costs one embedding, one FAISS search, one BM25 lookup and a few small mat
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,9 +360,10 @@ class IndexStore:
     def dim(self) -> int:
         return int(self.manifest["dim"])
 
-    def bm25_scores(self, question: str) -> np.ndarray:
-        """BM25 score of every passage for ``question`` (zeros when no word is known)."""
-        tokens = search_terms(question)
+    def bm25_scores(self, question: str, extra: Sequence[str] = ()) -> np.ndarray:
+        """BM25 score of every passage for ``question`` and the ``extra`` index terms (its
+        words' translations), zeros when no term is known."""
+        tokens = search_terms(question) + list(extra)
         if not tokens or not self.passages:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
