@@ -187,9 +187,14 @@ class SharedIndexes:
         self._built: dict[tuple[object, ...], tuple[rag.Settings, dict[str, object]]] = {}
 
     def settings(
-        self, request: pytest.FixtureRequest, name: str, fill: Fill, **overrides: Any
+        self,
+        request: pytest.FixtureRequest,
+        name: str = "article",
+        fill: Fill = copy_article,
+        **overrides: Any,
     ) -> rag.Settings:
-        """The settings of corpus ``name`` (built by ``fill`` into an empty docs folder)."""
+        """The settings of corpus ``name`` (``fill`` writes it into an empty docs folder),
+        checked when ``request``'s test or module is done."""
         key = (name, *sorted(overrides.items()))
         if key not in self._built:
             root = self._factory.mktemp(f"shared-{name}")
@@ -215,7 +220,7 @@ class SharedIndexes:
 
 @pytest.fixture(scope="session")
 def shared_indexes(tmp_path_factory: pytest.TempPathFactory) -> SharedIndexes:
-    """For module-scoped fixtures: ``shared_indexes.settings(request, name, fill, ...)``."""
+    """For module-scoped fixtures: ``shared_indexes.settings(request)`` (the article)."""
     return SharedIndexes(tmp_path_factory)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -13,16 +12,13 @@ from rag import Answer, Assistant, Settings
 from rag.errors import LLMError
 from rag.llm import llm_abstained_note, llm_failure_note
 
-ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Как Песков охарактеризовал разговор Путина и Алиева?"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    shutil.copy(ROOT / "docs" / "article.ru.txt", docs / "article.ru.txt")
-    return Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "index")
+def settings(shared_index: Callable[..., Settings]) -> Settings:
+    """The article's shared hash index: the LLM settings come on top, the index is the same."""
+    return shared_index()
 
 
 def _with_llm(settings: Settings, base_url: str, timeout: float = 5.0) -> Assistant:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from rag import Settings
 from rag.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,11 +17,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Folder arguments for the article in ``tmp_path``, not yet indexed (tests that change it)."""
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(ROOT / "docs" / "article.ru.txt", docs / "article.ru.txt")
     monkeypatch.setenv("RAG_EMBED_MODEL", "hash")
     return ["--docs-dir", str(docs), "--index-dir", str(tmp_path / "index")]
+
+
+@pytest.fixture
+def shared_corpus(
+    shared_index: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """Folder arguments for the article's shared index (tests that only read it)."""
+    settings = shared_index()
+    monkeypatch.setenv("RAG_EMBED_MODEL", "hash")
+    return ["--docs-dir", str(settings.docs_dir), "--index-dir", str(settings.index_dir)]
 
 
 def test_index_prints_a_line_per_document_then_one_summary_line_and_reuses_embeddings(
@@ -62,17 +75,20 @@ def test_index_counts_unused_footnotes_and_markers_without_an_entry(
 
 
 def test_ask_prints_citations_like_footnotes(
-    corpus: list[str], capsys: pytest.CaptureFixture[str]
+    shared_corpus: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*corpus, "ask", "Как Песков охарактеризовал разговор Путина и Алиева?"]) == 0
+    question = "Как Песков охарактеризовал разговор Путина и Алиева?"
+    assert main([*shared_corpus, "ask", question]) == 0
     out = capsys.readouterr().out
     assert "[1]" in out
     assert "↳ [iii] TASS — “Peskov nazval" in out
     assert "<https://tass.ru/politika/26006283>" in out
 
 
-def test_ask_json_is_the_answer(corpus: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([*corpus, "ask", "--json", "-k", "3", "Кто такой Рашад Набиев?"]) == 0
+def test_ask_json_is_the_answer(
+    shared_corpus: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*shared_corpus, "ask", "--json", "-k", "3", "Кто такой Рашад Набиев?"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert set(answer) >= {"text", "citations", "abstained"}
     cited = answer["citations"][0]
@@ -82,9 +98,9 @@ def test_ask_json_is_the_answer(corpus: list[str], capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 3000, "🙂🙂"])
 def test_bad_question_is_one_line_and_exit_1(
-    corpus: list[str], question: str, capsys: pytest.CaptureFixture[str]
+    shared_corpus: list[str], question: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*corpus, "ask", question]) == 1
+    assert main([*shared_corpus, "ask", question]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
     assert "Traceback" not in err[0]
@@ -136,35 +152,35 @@ def test_fetch_with_every_source_saved_by_hand_exits_0(
 
 
 def test_eval_prints_a_table_and_json(
-    corpus: list[str], capsys: pytest.CaptureFixture[str]
+    shared_corpus: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = ROOT / "tests" / "data" / "dev.jsonl"
-    assert main([*corpus, "eval", "--data", str(data)]) == 0
+    assert main([*shared_corpus, "eval", "--data", str(data)]) == 0
     table = capsys.readouterr().out
     for metric in ("evidence hit", "footnote recall", "marker errors", "latency p50"):
         assert metric in table
-    assert main([*corpus, "eval", "--data", str(data), "--json"]) == 0
+    assert main([*shared_corpus, "eval", "--data", str(data), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["questions"] == 18
     assert report["marker_errors"] == 0 and report["offset_errors"] == 0
 
 
 def test_eval_with_a_broken_file_names_the_line(
-    corpus: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shared_corpus: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "question": "q", "answerable": true}\n{oops\n', "utf-8")
-    assert main([*corpus, "eval", "--data", str(bad)]) == 1
+    assert main([*shared_corpus, "eval", "--data", str(bad)]) == 1
     assert "bad.jsonl:2" in capsys.readouterr().err
 
 
-def test_a_reader_that_goes_away_is_no_traceback(corpus: list[str]) -> None:
+def test_a_reader_that_goes_away_is_no_traceback(shared_corpus: list[str]) -> None:
     """`rag ask … | head -1`: the pipe closes before the answer is written."""
     import subprocess
     import sys
 
     code = "import sys; from rag.cli import main; sys.exit(main(sys.argv[1:]))"
-    args = [sys.executable, "-c", code, *corpus, "ask", "Кто такой Рашад Набиев?"]
+    args = [sys.executable, "-c", code, *shared_corpus, "ask", "Кто такой Рашад Набиев?"]
     child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout is not None and child.stderr is not None
     child.stdout.close()
@@ -174,31 +190,32 @@ def test_a_reader_that_goes_away_is_no_traceback(corpus: list[str]) -> None:
 
 
 def test_eval_exits_1_when_a_target_is_missed(
-    corpus: list[str], capsys: pytest.CaptureFixture[str]
+    shared_corpus: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = ROOT / "tests" / "data" / "dev.jsonl"
-    assert main([*corpus, "eval", "--data", str(data), "--min", "evidence_hit=0"]) == 0
-    assert main([*corpus, "eval", "--data", str(data), "--min", "evidence_hit=1.01"]) == 1
+    assert main([*shared_corpus, "eval", "--data", str(data), "--min", "evidence_hit=0"]) == 0
+    assert main([*shared_corpus, "eval", "--data", str(data), "--min", "evidence_hit=1.01"]) == 1
     assert "target missed: evidence_hit" in capsys.readouterr().err
-    assert main([*corpus, "eval", "--data", str(data), "--max", "marker_errors=0"]) == 0
-    assert main([*corpus, "eval", "--data", str(data), "--max", "latency_p50_ms=0"]) == 1
+    assert main([*shared_corpus, "eval", "--data", str(data), "--max", "marker_errors=0"]) == 0
+    assert main([*shared_corpus, "eval", "--data", str(data), "--max", "latency_p50_ms=0"]) == 1
 
 
 def test_eval_refuses_an_unknown_target(
-    corpus: list[str], capsys: pytest.CaptureFixture[str]
+    shared_corpus: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*corpus, "eval", "--min", "accuracy=0.9"]) == 1
+    assert main([*shared_corpus, "eval", "--min", "accuracy=0.9"]) == 1
     assert "METRIC=VALUE" in capsys.readouterr().err
 
 
 def test_sweep_writes_a_profile_and_reports_the_held_out_folds(
-    corpus: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shared_corpus: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from rag.profile import load_profile
 
     out = tmp_path / "profile.json"
     data = ROOT / "tests" / "data" / "dev.jsonl"
-    assert main([*corpus, "eval", "--sweep", "--data", str(data), "--profile-out", str(out)]) == 0
+    sweep = ["eval", "--sweep", "--data", str(data), "--profile-out", str(out)]
+    assert main([*shared_corpus, *sweep]) == 0
     assert "written to" in capsys.readouterr().out
     profile = load_profile("hash", out)
     assert profile.calibrated_on and 0 < profile.answerability.threshold < 1

@@ -3,9 +3,14 @@ asking for a sum is not answered by a sentence without one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import rag
+
+Over = Callable[[str, str], rag.Assistant]
 
 PASTA = "Pasta recipes\n\nBoil water with salt. Cook the spaghetti for nine minutes.\n"
 GAS = (
@@ -17,22 +22,28 @@ GAS = (
 )
 
 
-def _assistant(tmp_path: Path, name: str, text: str) -> rag.Assistant:
-    docs = tmp_path / "docs"
-    docs.mkdir()
+@pytest.fixture
+def assistant_over(shared_index: Callable[..., rag.Settings]) -> Over:
+    """``assistant_over(name, text)``: a fresh assistant over the one document ``name`` (its
+    index shared by the tests that ask for the same document; none of them changes it)."""
+
+    def over(name: str, text: str) -> rag.Assistant:
+        return rag.Assistant(shared_index(f"ranking-{name}", lambda docs: _write(docs, name, text)))
+
+    return over
+
+
+def _write(docs: Path, name: str, text: str) -> None:
     (docs / name).write_text(text, "utf-8")
-    return rag.Assistant(
-        rag.Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "index")
-    )
 
 
-def test_a_heading_is_never_quoted_as_the_answer(tmp_path: Path) -> None:
-    answer = _assistant(tmp_path, "pasta.md", PASTA).query("What is the recipe for carbonara?")
+def test_a_heading_is_never_quoted_as_the_answer(assistant_over: Over) -> None:
+    answer = assistant_over("pasta.md", PASTA).query("What is the recipe for carbonara?")
     assert all(c.text != "Pasta recipes" for c in answer.citations)
 
 
-def test_supplies_finds_supplier(tmp_path: Path) -> None:
-    answer = _assistant(tmp_path, "gas.md", GAS).query("Who supplies liquefied gas?")
+def test_supplies_finds_supplier(assistant_over: Over) -> None:
+    answer = assistant_over("gas.md", GAS).query("Who supplies liquefied gas?")
     assert answer.citations and answer.citations[0].text.startswith("Norway became")
     assert [f.publisher for f in answer.citations[0].footnotes] == ["Reuters"]
 
@@ -44,10 +55,10 @@ COSTS = (
 )
 
 
-def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(tmp_path: Path) -> None:
+def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(assistant_over: Over) -> None:
     from rag.ranking import rank_sentences
 
-    assistant = _assistant(tmp_path, "bridge.md", COSTS)
+    assistant = assistant_over("bridge.md", COSTS)
     question = "How much did the Velna bridge cost?"
     found = assistant._search(question, 5)
     ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
@@ -55,20 +66,20 @@ def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(tmp_path: 
     assert quoted == ["The Velna bridge cost 40 million euros and opened in 2029."]
 
 
-def test_query_terms_tell_a_name_the_corpus_never_mentions(tmp_path: Path) -> None:
+def test_query_terms_tell_a_name_the_corpus_never_mentions(assistant_over: Over) -> None:
     from rag.ranking import query_terms
 
-    assistant = _assistant(tmp_path, "gas.md", GAS)
+    assistant = assistant_over("gas.md", GAS)
     known = assistant._search("How much gas did Norway supply?", 5)
     unknown = assistant._search("How much gas did Uniper buy from Norway?", 5)
     assert not query_terms(known.store, known.query).unknown_name
     assert query_terms(unknown.store, unknown.query).unknown_name
 
 
-def test_a_sentence_holding_the_year_asked_about_is_numbered(tmp_path: Path) -> None:
+def test_a_sentence_holding_the_year_asked_about_is_numbered(assistant_over: Over) -> None:
     from rag.ranking import rank_sentences
 
-    assistant = _assistant(tmp_path, "bridge.md", COSTS)
+    assistant = assistant_over("bridge.md", COSTS)
     for question, numbered in (("What opened in 2029?", True), ("What opened in 2031?", False)):
         found = assistant._search(question, 5)
         ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
@@ -86,13 +97,13 @@ CITED = (
 
 
 def test_a_question_naming_a_cited_author_finds_the_claim_that_cites_them(
-    tmp_path: Path,
+    assistant_over: Over,
 ) -> None:
     """The footnote entry names the author; the claim under the footnote is what answers
     (the chain read backwards), not the entry itself, and not the uncited sentence."""
     from rag.ranking import rank_sentences
 
-    assistant = _assistant(tmp_path, "rail.md", CITED)
+    assistant = assistant_over("rail.md", CITED)
     found = assistant._search("Who is Marta Oksanen?", 5)
     ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
     best = found.store.unit_text(ranked[0].sentence)

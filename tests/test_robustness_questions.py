@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 import rag
-from helpers.shared import make_corpus, settings_for
+from helpers.shared import SharedIndexes
 from rag.cli import main as cli_main
 from rag.errors import InvalidQuestionError
 from rag.ui import AssistantUI
@@ -62,10 +62,9 @@ ANSWERED: dict[str, str] = {
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> rag.Assistant:
-    """One hash-embedder assistant over the article, index built, shared by the module."""
-    root = tmp_path_factory.mktemp("questions")
-    built = rag.Assistant(settings_for(make_corpus(root), root / "index"))
+def assistant(request: pytest.FixtureRequest, shared_indexes: SharedIndexes) -> rag.Assistant:
+    """One hash-embedder assistant over the article's shared index, shared by the module."""
+    built = rag.Assistant(shared_indexes.settings(request))
     built.build_index()
     return built
 

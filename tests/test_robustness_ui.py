@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 import rag
-from helpers.shared import make_corpus, settings_for
+from helpers.shared import SharedIndexes
 
 QUESTION = "Как Песков охарактеризовал разговор?"
 
@@ -32,15 +32,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def server(
+    request: pytest.FixtureRequest, shared_indexes: SharedIndexes
+) -> Iterator[dict[str, Any]]:
     pytest.importorskip("gradio_client")
     ui_module = pytest.importorskip("rag.ui", reason="the UI module is not written yet")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from gradio_client import Client
 
-    root = tmp_path_factory.mktemp("ui")
-    assistant = rag.Assistant(settings_for(make_corpus(root), root / "index"))
+    assistant = rag.Assistant(shared_indexes.settings(request))
     assistant.build_index()
     ui = ui_module.AssistantUI(assistant)
     app = ui.create_app()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 import rag
+from helpers.shared import settings_for
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.sources import FetchReport
 from rag.ui import AssistantUI
@@ -65,19 +67,31 @@ The port authority said the Velna harbor opened to ships in March 2031 with thre
 NOTE = Footnote("1", "Port Velna opens", "Example News", "https://example.com/velna", "01.04.2031")
 
 
-@pytest.fixture
-def ui(tmp_path: Path) -> AssistantUI:
-    docs = tmp_path / "docs"
-    (docs / "sources").mkdir(parents=True)
+def harbor_corpus(docs: Path) -> None:
+    (docs / "sources").mkdir()
     (docs / "harbor.md").write_text(HARBOR, "utf-8")
     (docs / "sources" / "1.md").write_text(SOURCE_1, "utf-8")
-    settings = rag.Settings(  # every value that shapes results: no RAG_* variable leaks in
-        embed_model="hash", llm="none", top_k=5, chunk_tokens=160, docs_dir=docs,
-        index_dir=tmp_path / "index",
-    )  # fmt: skip
+
+
+def _ui(settings: rag.Settings) -> AssistantUI:
     assistant = rag.Assistant(settings)
     assistant.build_index()
     return AssistantUI(assistant)
+
+
+@pytest.fixture
+def ui(shared_index: Callable[..., rag.Settings]) -> AssistantUI:
+    """The UI over the harbor corpus's shared index, for the tests that only read it."""
+    return _ui(shared_index("harbor", harbor_corpus))
+
+
+@pytest.fixture
+def own_ui(tmp_path: Path) -> AssistantUI:
+    """The UI over its own harbor corpus in ``tmp_path``, for a test that changes it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    harbor_corpus(docs)
+    return _ui(settings_for(docs, tmp_path / "index"))
 
 
 def citation(marker: int, text: str, *, notes: list[Footnote] | None = None) -> Citation:
@@ -350,8 +364,9 @@ def test_the_top_k_slider_is_shown_only_where_it_means_something(ui: AssistantUI
 
 
 def test_upload_indexes_the_document_and_remove_takes_it_out(
-    ui: AssistantUI, tmp_path: Path
+    own_ui: AssistantUI, tmp_path: Path
 ) -> None:
+    ui = own_ui
     docs_dir = ui.assistant.settings.docs_dir
     new = tmp_path / "upload" / "lisbon cable.md"
     new.parent.mkdir()
@@ -455,14 +470,8 @@ def test_fetch_offline_says_so_and_names_the_manual_route(
     assert "offline" not in message  # the site answered: not an offline machine
 
 
-def test_ask_api_returns_the_answer_or_an_error(tmp_path: Path) -> None:
-    import shutil
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[1] / "docs" / "article.ru.txt", docs)
-    settings = rag.Settings(embed_model="hash", docs_dir=docs, index_dir=tmp_path / "i")
-    ui = AssistantUI(rag.Assistant(settings))
+def test_ask_api_returns_the_answer_or_an_error(shared_index: Callable[..., rag.Settings]) -> None:
+    ui = AssistantUI(rag.Assistant(shared_index()))
     answer = ui.ask_api("Кто такой Рашад Набиев?")
     assert answer["citations"] and "[1]" in answer["text"]
     assert "empty" in ui.ask_api("  ")["error"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import rag
-from helpers.shared import make_corpus, settings_for
+from helpers.shared import SharedIndexes
 from rag.index import IndexStatus
 from rag.ui import AssistantUI
 from rag.ui_labels import LABELS, labels_for, language_note
@@ -42,9 +42,8 @@ def test_the_language_note_names_the_quotes_language_and_the_llm_setting() -> No
 
 
 @pytest.fixture(scope="module")
-def article_ui(tmp_path_factory: pytest.TempPathFactory) -> AssistantUI:
-    root = tmp_path_factory.mktemp("labels")
-    assistant = rag.Assistant(settings_for(make_corpus(root), root / "index"))
+def article_ui(request: pytest.FixtureRequest, shared_indexes: SharedIndexes) -> AssistantUI:
+    assistant = rag.Assistant(shared_indexes.settings(request))
     assistant.build_index()
     return AssistantUI(assistant)
 

@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["DEV_SET_PATH", "assert_answer_contract", "make_corpus", "settings_for"]
+__all__ = [
+    "DEV_SET_PATH",
+    "SharedIndexes",
+    "assert_answer_contract",
+    "make_corpus",
+    "settings_for",
+]
 
 _NAME = "rag_tests_root_conftest"
 
@@ -31,6 +37,7 @@ def _root_conftest() -> ModuleType:
 
 _conftest = _root_conftest()
 DEV_SET_PATH: Path = _conftest.DEV_SET_PATH
+SharedIndexes = _conftest.SharedIndexes
 assert_answer_contract = _conftest.assert_answer_contract
 make_corpus = _conftest.make_corpus
 settings_for = _conftest.settings_for
