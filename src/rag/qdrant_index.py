@@ -23,7 +23,13 @@ import numpy as np
 from rag.errors import ConfigError, IndexBusyError
 from rag.passage_index import PassagePoint, Scored, query_weights, term_weights
 
-__all__ = ["INSTALL_HINT", "QdrantEdgePassageIndex", "require_qdrant_edge", "shard_dir"]
+__all__ = [
+    "INSTALL_HINT",
+    "QdrantEdgePassageIndex",
+    "close_all",
+    "require_qdrant_edge",
+    "shard_dir",
+]
 
 INSTALL_HINT = "pip install 'rag-footnotes[qdrant]'"
 DENSE = "dense"
@@ -88,6 +94,16 @@ def _release(path: Path) -> None:
             _open[path] = (shard, users - 1)
             return
         del _open[path]
+        shard.flush()
+        shard.close()
+
+
+def close_all() -> None:
+    """Flush and close every shard open in this process (loaded builds stop answering)."""
+    with _open_lock:
+        shards = [shard for shard, _ in _open.values()]
+        _open.clear()
+    for shard in shards:
         shard.flush()
         shard.close()
 
