@@ -88,7 +88,7 @@ def build(store: str, folder: Path, passages: int) -> dict[str, float]:
         index.upsert(points)
         ids.extend(p.id for p in points)
     if store == "qdrant-edge":
-        index._shard.optimize()  # builds the HNSW graph now, not during the first queries
+        index.optimize()  # builds the HNSW graph now, as the index build does
         (folder / "average.json").write_text(json.dumps(float(TERMS_PER_PASSAGE)))
     else:
         np.save(folder / "ids.npy", np.asarray(ids, dtype=np.int64))

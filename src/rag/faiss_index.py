@@ -58,7 +58,7 @@ class FaissPassageIndex:
         self._build_dir = build_dir
         self._pending: dict[int, PassagePoint] = {}
         self._dim = faiss_index.d if faiss_index is not None else 0
-        self._scores = lru_cache(maxsize=8)(self._all_scores)
+        self._scores = lru_cache(maxsize=4)(self._all_scores)
 
     @classmethod
     def create(cls, build_dir: Path, dim: int) -> FaissPassageIndex:

@@ -233,6 +233,10 @@ def _build(
     settings: Settings, embedder: Embedder, progress: Progress | None, started: float
 ) -> IndexStats:
     index_dir = settings.index_dir
+    if settings.store == "qdrant-edge":
+        from rag.qdrant_index import require_qdrant_edge
+
+        require_qdrant_edge()  # before minutes of embedding, not after
     hashes = _file_hashes(settings.docs_dir)
     docs, skipped = load_documents(settings.docs_dir)
     if not docs:

@@ -84,6 +84,7 @@ class QdrantEdgeWriter:
         if self._previous_length() != average:
             # The average passage length changed: every kept passage's weights change too.
             self.index.update_terms([p for p in points if p.id in existing])
+        self.index.optimize()
         self.index.flush()
         self.stale = existing - {p.id for p in points}
         frequencies = Counter(t for p in points for t in set(p.terms))

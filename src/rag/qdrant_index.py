@@ -182,6 +182,11 @@ class QdrantEdgePassageIndex:
     def flush(self) -> None:
         self._shard.flush()
 
+    def optimize(self) -> None:
+        """Merge segments and build the HNSW graph now (the embedded engine runs its
+        optimizers only when asked), so the first questions do not scan every vector."""
+        self._shard.optimize()
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
