@@ -77,7 +77,7 @@ def _acquire(path: Path, dim: int) -> Any:
                 if "WouldBlock" in str(err):
                     raise IndexBusyError(
                         f"the Qdrant shard {path} is open in another process (the UI, or a"
-                        " `rag index`): stop it and retry, or serve the index from a Qdrant server"
+                        " `rag index`): stop it and retry, or rebuild from the UI's Documents tab"
                     ) from None
                 raise
         _open[path] = (shard, users + 1)
