@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,10 +10,10 @@ import pytest
 
 import rag
 import rag.index
-from conftest import needs_qdrant
+from conftest import close_stores, needs_qdrant
 from rag.cli import main
 from rag.embeddings import HashEmbedder
-from rag.errors import ConfigError
+from rag.errors import ConfigError, IndexBusyError
 from rag.index import build_index, load_current
 from rag.passage_index import point_id, term_id, term_weights
 from rag.query import Query
@@ -189,3 +190,36 @@ def test_qdrant_edge_without_its_package_names_the_install(
 def test_an_unknown_store_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="RAG_STORE"):
         rag.settings.load_settings(store="milvus")
+
+
+@needs_qdrant
+def test_a_shard_open_in_another_process_is_a_busy_error_naming_the_fix(
+    hash_settings: rag.Settings,
+) -> None:
+    from rag.qdrant_index import shard_dir
+
+    settings = hash_settings.model_copy(update={"store": "qdrant-edge"})
+    build_index(settings, HashEmbedder())
+    close_stores()  # as if this were another process than the one holding the shard
+    shard = shard_dir(settings.index_dir, "hash", HashEmbedder().dim)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SHARD, str(shard)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(IndexBusyError, match="open in another process"):
+            build_index(settings, HashEmbedder(), force=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert build_index(settings, HashEmbedder(), force=True).rebuilt  # free again
+
+
+HOLD_SHARD = """
+import sys, time
+import qdrant_edge
+shard = qdrant_edge.EdgeShard.load(sys.argv[1])
+print("holding", flush=True)
+time.sleep(60)
+"""
