@@ -41,9 +41,9 @@ from rag.errors import ConfigError, DocumentError, IndexBusyError
 from rag.lexicon import Lexicon, lexicon_words, word_languages
 from rag.models import IndexStats
 from rag.passage_index import PassagePoint, point_id
-from rag.passage_writer import PassageWriter, open_writer
 from rag.settings import Settings
 from rag.store import IndexStore, write_store
+from rag.stores import PassageWriter, open_writer
 from rag.text import detect_language, search_terms, strip_markers
 
 __all__ = [

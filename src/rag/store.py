@@ -1,10 +1,11 @@
 """One build of the index on disk, and the same build loaded in memory for queries.
 
-Passages are llama-index ``TextNode``s in a ``FaissVectorStore`` (inner product on normalised
-vectors) persisted with a ``StorageContext``. Beside them: the documents' texts (citations
-quote them by offset), the BM25 side and the sentence vectors the answerer quotes from.
-Queries never touch llama-index objects: at load time everything becomes flat arrays, so a
-query costs one embedding, one FAISS search, one BM25 lookup and a few small matrix products.
+Passages are llama-index ``TextNode``s (docstore and index store); their vectors and search
+terms are in the passage index ``RAG_STORE`` names (``rag.stores``), under stable point ids
+(``point_ids.npy``). Beside them: the documents' texts (citations quote them by offset) and
+the sentence vectors the answerer quotes from. Queries never touch llama-index objects: at
+load time everything becomes flat arrays, so a query costs one embedding, one dense and one
+sparse search of the passage index and a few small matrix products.
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ from rag.answer_types import AnswerType, types_in
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import ConfigError, IndexError_
-from rag.faiss_index import FLAT_LIMIT, FaissPassageIndex, vector_index
+from rag.faiss_index import FLAT_LIMIT, vector_index
 from rag.footnotes import Scope, labels_in
 from rag.lexicon import Lexicon
 from rag.models import Footnote
 from rag.passage_index import PassageIndex
+from rag.stores import open_passage_index
 from rag.text import detect_language, is_heading, numbers, search_terms
 
 __all__ = ["FLAT_LIMIT", "DocRecord", "IndexStore", "PassageRecord", "vector_index", "write_store"]
 
 POINT_IDS = "point_ids.npy"
-TERM_FREQUENCIES = "term_frequencies.json"  # term -> passages holding it (qdrant-edge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,35 +161,6 @@ def write_store(
         for d in docs
     ]
     (build_dir / "docs.json").write_text(json.dumps(records, ensure_ascii=False), "utf-8")
-
-
-def _index_dir_of(build_dir: Path) -> Path:
-    """The ``index/`` folder a build lives in (``builds/<id>``, or a copied ``current``)."""
-    return build_dir.parent.parent if build_dir.parent.name == "builds" else build_dir.parent
-
-
-def _open_passage_index(
-    path: Path, manifest: dict[str, Any], point_ids: np.ndarray
-) -> PassageIndex:
-    """The passage index a build's manifest names, opened for queries."""
-    store = manifest.get("store", "faiss")
-    if store == "faiss":
-        index = FaissPassageIndex.load(path, point_ids)
-        if index.faiss.ntotal != len(point_ids) or index.faiss.d != manifest["dim"]:
-            raise IndexError_(f"FAISS index in {path} does not match its manifest")
-        return index
-    if store == "qdrant-edge":
-        from rag.qdrant_index import QdrantEdgePassageIndex
-
-        sparse = manifest["sparse"]
-        frequencies = json.loads((path / TERM_FREQUENCIES).read_text("utf-8"))
-        return QdrantEdgePassageIndex(
-            _index_dir_of(path) / manifest["shard"],
-            int(manifest["dim"]),
-            average_length=float(sparse["average_length"]),
-            frequencies=frequencies,
-        )
-    raise IndexError_(f"the index in {path} names an unknown store {store!r}: run `rag index`")
 
 
 def _check_consistent(
@@ -428,7 +400,7 @@ class IndexStore:
         _check_consistent(path, manifest, docs, passages, sentence_rows, sentence_vectors)
         owners = np.array([passages[int(n)].doc_id for n in sentence_rows[:, 0]], dtype=object)
         doc_sentences = {d: np.flatnonzero(owners == d) for d in docs} if len(owners) else {}
-        passage_index = _open_passage_index(path, manifest, point_ids)
+        passage_index = open_passage_index(path, manifest, point_ids)
         return cls(
             path=path,
             point_ids=point_ids,

@@ -1,4 +1,4 @@
-"""Writing one build's passages into the store ``RAG_STORE`` names.
+"""The passage index ``RAG_STORE`` names: opened for a build's queries, written by a build.
 
 ``write`` puts the passages where the new build will find them and returns what its manifest
 must record; ``finish`` runs once the build is current (the embedded Qdrant shard then drops
@@ -12,13 +12,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
+from rag.errors import IndexError_
 from rag.faiss_index import FaissPassageIndex
-from rag.passage_index import BM25_B, BM25_K1, PassagePoint
+from rag.passage_index import BM25_B, BM25_K1, PassageIndex, PassagePoint
 from rag.settings import Settings
-from rag.store import TERM_FREQUENCIES
 
-__all__ = ["PassageWriter", "open_writer"]
+__all__ = ["TERM_FREQUENCIES", "PassageWriter", "open_passage_index", "open_writer"]
 
+TERM_FREQUENCIES = "term_frequencies.json"  # term -> passages holding it (qdrant-edge)
 WEIGHTS_FILE = "rag_weights.json"  # beside the shard: the average length its weights use
 
 
@@ -28,6 +31,33 @@ class PassageWriter(Protocol):
     def finish(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def _index_dir_of(build_dir: Path) -> Path:
+    """The ``index/`` folder a build lives in (``builds/<id>``, or a copied ``current``)."""
+    return build_dir.parent.parent if build_dir.parent.name == "builds" else build_dir.parent
+
+
+def open_passage_index(path: Path, manifest: dict[str, Any], point_ids: np.ndarray) -> PassageIndex:
+    """The passage index a build's manifest names, opened for queries."""
+    store = manifest.get("store", "faiss")
+    if store == "faiss":
+        index = FaissPassageIndex.load(path, point_ids)
+        if index.faiss.ntotal != len(point_ids) or index.faiss.d != manifest["dim"]:
+            raise IndexError_(f"FAISS index in {path} does not match its manifest")
+        return index
+    if store == "qdrant-edge":
+        from rag.qdrant_index import QdrantEdgePassageIndex
+
+        sparse = manifest["sparse"]
+        frequencies = json.loads((path / TERM_FREQUENCIES).read_text("utf-8"))
+        return QdrantEdgePassageIndex(
+            _index_dir_of(path) / manifest["shard"],
+            int(manifest["dim"]),
+            average_length=float(sparse["average_length"]),
+            frequencies=frequencies,
+        )
+    raise IndexError_(f"the index in {path} names an unknown store {store!r}: run `rag index`")
 
 
 def open_writer(settings: Settings, dim: int, build_dir: Path) -> PassageWriter:
