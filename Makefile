@@ -43,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/query.py
 
 clean:
-	rm -rf $(VENV) index/current index/builds
+	rm -rf $(VENV) index/current index/builds index/qdrant

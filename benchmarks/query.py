@@ -72,8 +72,9 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
     """Answer latency over a 100k-passage store with random vectors (the sizes are real)."""
     import bm25s
 
+    from rag.faiss_index import FaissPassageIndex, vector_index
     from rag.lexicon import MAX_WORDS, Lexicon
-    from rag.store import DocRecord, IndexStore, PassageRecord, vector_index
+    from rag.store import DocRecord, IndexStore, PassageRecord
 
     rng = np.random.default_rng(0)
     n, per = 100_000, 2
@@ -112,8 +113,7 @@ def synthetic_100k(embedder, questions: list[str]) -> dict[str, float]:
         {"dim": embedder.dim},
         {"synthetic": doc},
         passages,
-        index,
-        bm25,
+        FaissPassageIndex(index, bm25, range(n)),
         rows,
         vectors,
         {"synthetic": np.arange(n * per)},

@@ -10,6 +10,7 @@ multilingual embedder and indexes built once per session. Every test runs withou
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -245,6 +246,30 @@ def shared_assistant(shared_index: Callable[..., rag.Settings]) -> rag.Assistant
     assistant = rag.Assistant(shared_index())
     assistant.build_index()  # finds it up to date and loads it
     return assistant
+
+
+# -- every passage store: tests that take ``store_settings`` run on each ----------------------
+
+needs_qdrant = pytest.mark.skipif(
+    importlib.util.find_spec("qdrant_edge") is None,
+    reason="qdrant-edge-py is not installed: pip install 'rag-footnotes[qdrant]'",
+)
+STORES = ["faiss", pytest.param("qdrant-edge", marks=needs_qdrant)]
+
+
+def close_stores() -> None:
+    """Close the embedded shards this process opened (each holds a lock and threads)."""
+    if importlib.util.find_spec("qdrant_edge") is not None:
+        from rag.qdrant_index import close_all
+
+        close_all()
+
+
+@pytest.fixture(params=STORES)
+def store_settings(request: pytest.FixtureRequest, hash_settings: rag.Settings) -> Any:
+    """``hash_settings`` on each passage store (``RAG_STORE``) in turn."""
+    yield hash_settings.model_copy(update={"store": request.param})
+    close_stores()
 
 
 # -- the real multilingual embedder, loaded once -------------------------------------------

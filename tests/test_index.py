@@ -35,14 +35,15 @@ def _edit_article(settings: rag.Settings, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), "utf-8")
 
 
-def test_build_writes_a_manifest_describing_the_index(hash_settings: rag.Settings) -> None:
-    stats = build_index(hash_settings, HashEmbedder())
-    manifest = json.loads((_current(hash_settings) / "manifest.json").read_text("utf-8"))
-    article = hash_settings.docs_dir / "article.ru.txt"
+def test_build_writes_a_manifest_describing_the_index(store_settings: rag.Settings) -> None:
+    stats = build_index(store_settings, HashEmbedder())
+    manifest = json.loads((_current(store_settings) / "manifest.json").read_text("utf-8"))
+    article = store_settings.docs_dir / "article.ru.txt"
     assert manifest["format"] == FORMAT_VERSION
     assert manifest["embedder"] == "hash"
     assert manifest["dim"] == HASH_DIM
     assert manifest["chunk_tokens"] == 160
+    assert manifest["store"] == store_settings.store
     assert manifest["files"] == {"article.ru.txt": hashlib.sha256(article.read_bytes()).hexdigest()}
     counts = manifest["counts"]
     assert counts["documents"] == 1
@@ -53,20 +54,20 @@ def test_build_writes_a_manifest_describing_the_index(hash_settings: rag.Setting
     assert (stats.documents, stats.footnotes) == (1, 6)
 
 
-def test_second_build_is_up_to_date_and_embeds_nothing(hash_settings: rag.Settings) -> None:
-    first = build_index(hash_settings, HashEmbedder())
-    second = build_index(hash_settings, HashEmbedder())
+def test_second_build_is_up_to_date_and_embeds_nothing(store_settings: rag.Settings) -> None:
+    first = build_index(store_settings, HashEmbedder())
+    second = build_index(store_settings, HashEmbedder())
     assert not second.rebuilt
     assert second.embedded == 0
     assert second.passages == first.passages
     assert "up to date" in second.summary()
     assert "nothing re-embedded" in second.summary()
-    assert _builds(hash_settings) == [_current(hash_settings)]
+    assert _builds(store_settings) == [_current(store_settings)]
 
 
-def test_forced_rebuild_reuses_every_cached_vector(hash_settings: rag.Settings) -> None:
-    first = build_index(hash_settings, HashEmbedder())
-    again = build_index(hash_settings, HashEmbedder(), force=True)
+def test_forced_rebuild_reuses_every_cached_vector(store_settings: rag.Settings) -> None:
+    first = build_index(store_settings, HashEmbedder())
+    again = build_index(store_settings, HashEmbedder(), force=True)
     assert again.rebuilt
     assert again.embedded == 0
     assert again.reused == first.embedded
@@ -81,26 +82,26 @@ def test_changed_document_makes_the_index_stale(hash_settings: rag.Settings) -> 
     assert "changed" in status.reason
 
 
-def test_rebuild_re_embeds_only_the_changed_sentence(hash_settings: rag.Settings) -> None:
-    first = build_index(hash_settings, HashEmbedder())
-    _edit_article(hash_settings, "делает Россию зависимой", "делает Россию очень зависимой")
-    second = build_index(hash_settings, HashEmbedder())
+def test_rebuild_re_embeds_only_the_changed_sentence(store_settings: rag.Settings) -> None:
+    first = build_index(store_settings, HashEmbedder())
+    _edit_article(store_settings, "делает Россию зависимой", "делает Россию очень зависимой")
+    second = build_index(store_settings, HashEmbedder())
     assert second.rebuilt
     assert 1 <= second.embedded <= 3
     assert second.reused >= first.embedded - 3
-    store = load_current(hash_settings)
+    store = load_current(store_settings)
     assert "делает Россию очень зависимой" in store.docs["article"].text
 
 
-def test_a_new_document_is_picked_up(hash_settings: rag.Settings) -> None:
-    build_index(hash_settings, HashEmbedder())
-    (hash_settings.docs_dir / "extra.md").write_text(
+def test_a_new_document_is_picked_up(store_settings: rag.Settings) -> None:
+    build_index(store_settings, HashEmbedder())
+    (store_settings.docs_dir / "extra.md").write_text(
         "# A second document\n\nThe port of Alat handles ferries.\n", "utf-8"
     )
-    assert index_status(hash_settings, HASH_DIM).state == "stale"
-    stats = build_index(hash_settings, HashEmbedder())
+    assert index_status(store_settings, HASH_DIM).state == "stale"
+    stats = build_index(store_settings, HashEmbedder())
     assert stats.documents == 2
-    assert set(load_current(hash_settings).docs) == {"article", "extra"}
+    assert set(load_current(store_settings).docs) == {"article", "extra"}
 
 
 @pytest.mark.parametrize(
@@ -108,6 +109,7 @@ def test_a_new_document_is_picked_up(hash_settings: rag.Settings) -> None:
     [
         ({"chunk_tokens": 80}, "chunk_tokens"),
         ({"embed_model": "use-multilingual"}, "embedder"),
+        ({"store": "qdrant-edge"}, "store"),
     ],
 )
 def test_other_settings_make_the_index_stale(
@@ -155,20 +157,20 @@ def test_current_points_at_a_complete_build_and_old_builds_go(hash_settings: rag
 
 
 def test_failed_build_leaves_the_previous_index_intact(
-    hash_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch
+    store_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_index(hash_settings, HashEmbedder())
-    before = _current(hash_settings)
+    build_index(store_settings, HashEmbedder())
+    before = _current(store_settings)
 
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # as if the build were killed halfway
 
     monkeypatch.setattr(rag.index, "write_store", crash)
     with pytest.raises(KeyboardInterrupt):
-        build_index(hash_settings, HashEmbedder(), force=True)
-    assert _current(hash_settings) == before
-    assert _builds(hash_settings) == [before]
-    assert load_current(hash_settings).manifest["counts"]["documents"] == 1
+        build_index(store_settings, HashEmbedder(), force=True)
+    assert _current(store_settings) == before
+    assert _builds(store_settings) == [before]
+    assert load_current(store_settings).manifest["counts"]["documents"] == 1
 
 
 @pytest.mark.parametrize(

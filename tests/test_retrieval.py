@@ -9,6 +9,12 @@ from rag.query import Query
 from rag.retrieval import RRF_K, hybrid_search
 
 
+@pytest.fixture
+def hash_settings(store_settings: rag.Settings) -> rag.Settings:
+    """The hash-embedder tests here run on every passage store."""
+    return store_settings
+
+
 def _assert_verbatim(assistant: rag.Assistant, passages: list[rag.Passage]) -> None:
     docs = assistant.store().docs
     for p in passages:
@@ -60,11 +66,12 @@ def test_rare_word_found_by_bm25_alone_is_retrieved_with_its_cosine(
     ]
     assert uniper, "BM25 finds the only passage naming Uniper"
     hit = uniper[0]
-    _, dense_top = store.faiss_index.search(vector.reshape(1, -1), 1)
-    assert int(dense_top[0][0]) != hit.row  # so BM25 alone brought it in
+    [(dense_top, _)] = store.passage_index.dense_search(vector, 1)
+    assert store.row_of[dense_top] != hit.row  # so BM25 alone brought it in
     assert hit.lexical > 0
+    point = int(store.point_ids[hit.row])
     assert hit.dense == pytest.approx(
-        float(store.faiss_index.reconstruct(hit.row) @ vector), abs=1e-5
+        float(store.passage_index.vectors([point])[0] @ vector), abs=1e-5
     )
 
 

@@ -236,7 +236,7 @@ def test_a_large_corpus_with_an_hnsw_index_loads_and_answers(
 ) -> None:
     # Regression: the FAISS/manifest check was once glued into a comment, so every HNSW index
     # (over FLAT_LIMIT passages) was refused on load, and rebuilding could not help.
-    monkeypatch.setattr(rag.store, "FLAT_LIMIT", 10)  # the article's ~40 passages -> HNSW
+    monkeypatch.setattr(rag.faiss_index, "FLAT_LIMIT", 10)  # the article's ~40 passages -> HNSW
     build_index(copy, HashEmbedder(), force=True)
     assert hasattr(load_current(copy).faiss_index, "hnsw")
     answer = rag.Assistant(copy).query(QUESTION)

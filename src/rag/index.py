@@ -4,8 +4,11 @@ Layout under ``index_dir``::
 
     current -> builds/<id>      symlink, swapped atomically once a build is complete
     builds/<id>/manifest.json   format, embedder and dimension, chunking, each file's sha256
-    builds/<id>/docstore.json … llama-index StorageContext (TextNodes, FAISS inner product)
-    builds/<id>/bm25/           the BM25 side (bm25s)
+    builds/<id>/docstore.json … llama-index TextNodes; point_ids.npy their ids in the store
+    builds/<id>/default__vector_store.json, bm25/   RAG_STORE=faiss: FAISS and bm25s
+    qdrant/<embedder>-<dim>/    RAG_STORE=qdrant-edge: the embedded Qdrant shard, shared
+                                by builds (a build's points are deleted only once a newer
+                                build is current)
     builds/<id>/sentences.npy   sentence vectors, for picking what to quote
     embeddings.sqlite           the embedding cache, shared by builds
     .build.lock                 one build at a time
@@ -37,9 +40,11 @@ from rag.embeddings import Embedder, EmbeddingCache, word_embedder
 from rag.errors import ConfigError, DocumentError, IndexBusyError
 from rag.lexicon import Lexicon, lexicon_words, word_languages
 from rag.models import IndexStats
+from rag.passage_index import PassagePoint, point_id
 from rag.settings import Settings
 from rag.store import IndexStore, write_store
-from rag.text import detect_language, strip_markers
+from rag.stores import PassageWriter, open_writer
+from rag.text import detect_language, search_terms, strip_markers
 
 __all__ = [
     "FORMAT_VERSION",
@@ -52,7 +57,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 12  # 12: the lexicon records each word's language
+FORMAT_VERSION = 13  # 13: passages have point ids; the store is a setting
 Progress = Callable[[str, int, int], None]
 
 
@@ -83,6 +88,7 @@ def _settings_key(settings: Settings, dim: int) -> dict[str, Any]:
         "embedder": settings.embed_model,
         "dim": dim,
         "chunk_tokens": settings.chunk_tokens,
+        "store": settings.store,
     }
 
 
@@ -227,6 +233,10 @@ def _build(
     settings: Settings, embedder: Embedder, progress: Progress | None, started: float
 ) -> IndexStats:
     index_dir = settings.index_dir
+    if settings.store == "qdrant-edge":
+        from rag.qdrant_index import require_qdrant_edge
+
+        require_qdrant_edge()  # before minutes of embedding, not after
     hashes = _file_hashes(settings.docs_dir)
     docs, skipped = load_documents(settings.docs_dir)
     if not docs:
@@ -252,6 +262,11 @@ def _build(
     languages = word_languages(words, sentence_texts, map(detect_language, sentence_texts))
     lexicon = Lexicon.build(words, word_vectors, languages)
     chunk_vectors = _passage_vectors(sentence_vectors, chunks)
+    point_ids = [point_id(c.doc_id, c.start, c.end, t) for c, t in zip(chunks, texts, strict=True)]
+    points = [
+        PassagePoint(p, v, tuple(search_terms(t)))
+        for p, v, t in zip(point_ids, chunk_vectors, texts, strict=True)
+    ]
 
     footnotes = [f for d in docs for f in d.footnotes]
     with_url = [f for f in footnotes if f.url]
@@ -277,15 +292,21 @@ def _build(
     }
     (index_dir / "builds").mkdir(exist_ok=True)
     build_dir = index_dir / "builds" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    writer: PassageWriter | None = None
     try:
-        write_store(build_dir, docs, chunks, texts, chunk_vectors, sentence_rows, sentence_vectors)
+        write_store(build_dir, docs, chunks, point_ids, sentence_rows, sentence_vectors)
         lexicon.save(build_dir)
+        writer = open_writer(settings, embedder.dim, build_dir)
+        manifest |= writer.write(points)
         # The manifest goes last: a build directory without one is never used.
         (build_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         _swap_in(index_dir, build_dir)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
+        if writer is not None:
+            writer.close()
         raise
+    writer.finish()  # now that the new build is current, drop what only older builds used
     log.info("index built in %s", build_dir)
     return IndexStats(
         rebuilt=True,

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and BM25, fused by reciprocal rank.
+"""Hybrid retrieval: dense and BM25 (through the passage index), fused by reciprocal rank.
 
 The dense side carries questions across languages (an English question finds a Russian
 passage); BM25 carries exact names, numbers and titles. Reciprocal-rank fusion needs no
@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from rag.query import Query
 from rag.store import IndexStore
+from rag.text import search_terms
 
 __all__ = ["RRF_K", "Hit", "hybrid_search"]
 
@@ -43,16 +42,14 @@ def hybrid_search(store: IndexStore, query: Query, k: int, *, depth: int = 50) -
     if total == 0:
         return []
     depth = min(total, max(depth, k))
-    sims, rows = store.faiss_index.search(query_vector.reshape(1, -1).astype(np.float32), depth)
-    dense = {int(r): float(s) for r, s in zip(rows[0], sims[0], strict=True) if r >= 0}
-
+    index, row_of = store.passage_index, store.row_of
+    # A point no row knows is left over from a build that did not finish: never shown.
+    dense = {row_of[p]: s for p, s in index.dense_search(query_vector, depth) if p in row_of}
     # BM25 reads the question's words and their translations into the corpus's other
     # languages (rag.lexicon): "missile" also looks for «ракет», as a bilingual reader would.
-    bm25 = store.bm25_scores(query.text, query.translated_terms)
-    top = (
-        np.argpartition(-bm25, min(depth, total - 1))[:depth] if total > depth else np.arange(total)
-    )
-    lexical_rank = [int(r) for r in top[np.argsort(-bm25[top])] if bm25[r] > 0]
+    terms = search_terms(query.text) + query.translated_terms
+    lexical = {row_of[p]: s for p, s in index.sparse_search(terms, depth) if p in row_of}
+    lexical_rank = list(lexical)
 
     # Footnote entries are metadata: on the dense side their titles, often in the question's
     # language, would crowd out the passages an English question is about (the article is
@@ -68,9 +65,15 @@ def hybrid_search(store: IndexStore, query: Query, k: int, *, depth: int = 50) -
     for rank, row in enumerate(lexical_rank):
         fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
     best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+    ids = store.point_ids
     missing = [r for r in best if r not in dense]
     if missing:
         # A BM25-only hit still gets its true cosine, for the answerer to weigh.
-        vectors = np.vstack([store.faiss_index.reconstruct(r) for r in missing])
+        vectors = index.vectors([int(ids[r]) for r in missing])
         dense.update(zip(missing, (vectors @ query_vector).tolist(), strict=True))
-    return [Hit(r, fused[r], dense[r], float(bm25[r])) for r in best]
+    unscored = [r for r in best if r not in lexical]
+    if unscored:
+        # ... and a dense-only hit its BM25 score, below the sparse side's cut or not.
+        scores = index.sparse_scores(terms, [int(ids[r]) for r in unscored])
+        lexical.update(zip(unscored, scores, strict=True))
+    return [Hit(r, fused[r], dense[r], float(lexical[r])) for r in best]

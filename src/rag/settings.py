@@ -8,10 +8,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["EMBED_MODELS", "LLM_BACKENDS", "Settings", "load_settings"]
+__all__ = ["EMBED_MODELS", "LLM_BACKENDS", "STORES", "Settings", "load_settings"]
 
 EMBED_MODELS = ("use-multilingual", "e5-small", "use+e5", "hash")
 LLM_BACKENDS = ("none", "openai-like")
+STORES = ("faiss", "qdrant-edge")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     embed_model: Literal["use-multilingual", "e5-small", "use+e5", "hash"] = "use-multilingual"
     embed_threads: int = Field(2, ge=1, le=64)
+    # Where passages are searched: FAISS + bm25s files in each build, or the Qdrant engine
+    # in-process (`pip install 'rag-footnotes[qdrant]'`), one shard under index/qdrant/.
+    store: Literal["faiss", "qdrant-edge"] = "faiss"
     # A calibration profile (rag.profile) other than the one shipped for the embedder.
     profile: Path | None = None
 

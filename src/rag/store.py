@@ -1,16 +1,16 @@
 """One build of the index on disk, and the same build loaded in memory for queries.
 
-Passages are llama-index ``TextNode``s in a ``FaissVectorStore`` (inner product on normalised
-vectors) persisted with a ``StorageContext``. Beside them: the documents' texts (citations
-quote them by offset), the BM25 side and the sentence vectors the answerer quotes from.
-Queries never touch llama-index objects: at load time everything becomes flat arrays, so a
-query costs one embedding, one FAISS search, one BM25 lookup and a few small matrix products.
+Passages are llama-index ``TextNode``s (docstore and index store); their vectors and search
+terms are in the passage index ``RAG_STORE`` names (``rag.stores``), under stable point ids
+(``point_ids.npy``). Beside them: the documents' texts (citations quote them by offset) and
+the sentence vectors the answerer quotes from. Queries never touch llama-index objects: at
+load time everything becomes flat arrays, so a query costs one embedding, one dense and one
+sparse search of the passage index and a few small matrix products.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,32 +20,18 @@ import numpy as np
 from rag.answer_types import AnswerType, types_in
 from rag.chunking import Chunk
 from rag.documents import Document
-from rag.errors import IndexError_
+from rag.errors import ConfigError, IndexError_
+from rag.faiss_index import FLAT_LIMIT, vector_index
 from rag.footnotes import Scope, labels_in
 from rag.lexicon import Lexicon
 from rag.models import Footnote
+from rag.passage_index import PassageIndex
+from rag.stores import open_passage_index
 from rag.text import detect_language, is_heading, numbers, search_terms
 
 __all__ = ["FLAT_LIMIT", "DocRecord", "IndexStore", "PassageRecord", "vector_index", "write_store"]
 
-# Up to this many passages a flat (exact) inner-product index answers in a few ms. Beyond it
-# a flat scan reads every vector for every question (100k x 512 floats: ~23 ms here), so the
-# index becomes HNSW: approximate, but under a millisecond at 100k passages.
-FLAT_LIMIT = 20_000
-HNSW_NEIGHBOURS = 32
-HNSW_EF_SEARCH = 128
-
-
-def vector_index(dim: int, count: int) -> Any:
-    """A FAISS inner-product index suited to ``count`` normalised vectors."""
-    import faiss
-
-    if count <= FLAT_LIMIT:
-        return faiss.IndexFlatIP(dim)
-    index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 80
-    index.hnsw.efSearch = HNSW_EF_SEARCH
-    return index
+POINT_IDS = "point_ids.npy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,56 +97,50 @@ def write_store(
     build_dir: Path,
     docs: list[Document],
     chunks: list[Chunk],
-    texts: list[str],
-    chunk_vectors: np.ndarray,
+    point_ids: list[int],
     sentence_rows: list[tuple[int, int, int]],
     sentence_vectors: np.ndarray,
 ) -> None:
-    """Persist one build into ``build_dir`` (created; must not exist)."""
-    import bm25s
-    from llama_index.core import StorageContext, VectorStoreIndex
-    from llama_index.core.embeddings import MockEmbedding
+    """Persist one build's records into ``build_dir`` (created; must not exist): the
+    passages as llama-index ``TextNode``s (their vectors live in the passage index), the
+    documents, the sentence vectors, and each passage's point id in the passage index."""
+    from llama_index.core.data_structs.data_structs import IndexDict
     from llama_index.core.schema import TextNode
-    from llama_index.vector_stores.faiss import FaissVectorStore
+    from llama_index.core.storage.docstore import SimpleDocumentStore
+    from llama_index.core.storage.index_store import SimpleIndexStore
 
     build_dir.mkdir(parents=True)
-    dim = chunk_vectors.shape[1] if len(chunk_vectors) else sentence_vectors.shape[1]
     by_id = {d.doc_id: d for d in docs}
     hidden = ["doc_id", "start", "end", "paragraph", "footnotes", "kind", "sentences"]
-    nodes = []
+    docstore, structure = SimpleDocumentStore(), IndexDict()
     first = 0
-    for n, (chunk, vector) in enumerate(zip(chunks, chunk_vectors, strict=True)):
+    for n, chunk in enumerate(chunks):
         count = len(chunk.units)
-        nodes.append(
-            TextNode(
-                id_=f"{chunk.doc_id}:{chunk.start}-{chunk.end}",
-                text=by_id[chunk.doc_id].text[chunk.start : chunk.end],
-                embedding=vector.tolist(),
-                metadata={
-                    "doc_id": chunk.doc_id,
-                    "title": by_id[chunk.doc_id].title,
-                    "start": chunk.start,
-                    "end": chunk.end,
-                    "paragraph": chunk.paragraph,
-                    "footnotes": list(chunk.labels),
-                    "kind": chunk.kind,
-                    "sentences": [first, first + count],
-                    "row": n,
-                },
-                excluded_embed_metadata_keys=[*hidden, "title", "row"],
-                excluded_llm_metadata_keys=[*hidden, "row"],
-            )
+        node = TextNode(
+            id_=f"{chunk.doc_id}:{chunk.start}-{chunk.end}",
+            text=by_id[chunk.doc_id].text[chunk.start : chunk.end],
+            metadata={
+                "doc_id": chunk.doc_id,
+                "title": by_id[chunk.doc_id].title,
+                "start": chunk.start,
+                "end": chunk.end,
+                "paragraph": chunk.paragraph,
+                "footnotes": list(chunk.labels),
+                "kind": chunk.kind,
+                "sentences": [first, first + count],
+                "row": n,
+            },
+            excluded_embed_metadata_keys=[*hidden, "title", "row"],
+            excluded_llm_metadata_keys=[*hidden, "row"],
         )
+        structure.add_node(node, text_id=str(n))  # as VectorStoreIndex over FAISS does
+        docstore.add_documents([node], allow_update=True)
         first += count
-    vector_store = FaissVectorStore(faiss_index=vector_index(dim, len(nodes)))
-    storage = StorageContext.from_defaults(vector_store=vector_store)
-    # Vectors are already on the nodes; the mock model is never asked for one.
-    VectorStoreIndex(nodes, storage_context=storage, embed_model=MockEmbedding(embed_dim=dim))
-    storage.persist(persist_dir=str(build_dir))
-
-    bm25 = bm25s.BM25()
-    bm25.index([search_terms(t) or [""] for t in texts], show_progress=False)
-    bm25.save(str(build_dir / "bm25"))
+    index_store = SimpleIndexStore()
+    index_store.add_index_struct(structure)
+    docstore.persist(persist_path=str(build_dir / "docstore.json"))
+    index_store.persist(persist_path=str(build_dir / "index_store.json"))
+    np.save(build_dir / POINT_IDS, np.asarray(point_ids, dtype=np.int64))
 
     np.save(build_dir / "sentences.npy", sentence_vectors.astype(np.float32))
     np.save(build_dir / "sentence_rows.npy", np.asarray(sentence_rows, dtype=np.int64))
@@ -213,18 +193,34 @@ class IndexStore:
     manifest: dict[str, Any]
     docs: dict[str, DocRecord]
     passages: list[PassageRecord]
-    faiss_index: Any
-    bm25: Any
+    passage_index: PassageIndex
     sentence_rows: np.ndarray
     sentence_vectors: np.ndarray
     doc_sentences: dict[str, np.ndarray]
     lexicon: Lexicon
+    point_ids: np.ndarray | None = None  # each passage row's id in the passage index
+
+    row_of: dict[int, int] = field(default_factory=dict, repr=False)
 
     _unit_cache: dict[int, UnitFeatures] = field(default_factory=dict, repr=False)
     _citing_cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
     _entry_cache: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _note_terms_cache: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
     _claims_cache: dict[int, list[int]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.point_ids is None:
+            self.point_ids = np.arange(len(self.passages), dtype=np.int64)
+        self.row_of = {int(p): row for row, p in enumerate(self.point_ids)}
+
+    @property
+    def faiss_index(self) -> Any:
+        """The FAISS index of a ``faiss`` build (AttributeError for another store)."""
+        return self.passage_index.faiss  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Release the passage index (an embedded shard is open in one process only)."""
+        self.passage_index.close()
 
     def sentence_groups(self, passage: int) -> list[tuple[int, list[int]]]:
         """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
@@ -347,11 +343,7 @@ class IndexStore:
 
     def idf(self, term: str) -> float | None:
         """Inverse document frequency of an index term over passages (None if unseen)."""
-        column = self.bm25.vocab_dict.get(term)
-        if column is None:
-            return None
-        indptr = self.bm25.scores["indptr"]
-        df = int(indptr[column + 1] - indptr[column])
+        df = self.passage_index.document_frequency(term)
         if df == 0:
             return None
         return float(np.log((len(self.passages) + 1) / df))
@@ -360,20 +352,12 @@ class IndexStore:
     def dim(self) -> int:
         return int(self.manifest["dim"])
 
-    def bm25_scores(self, question: str, extra: Sequence[str] = ()) -> np.ndarray:
-        """BM25 score of every passage for ``question`` and the ``extra`` index terms (its
-        words' translations), zeros when no term is known."""
-        tokens = search_terms(question) + list(extra)
-        if not tokens or not self.passages:
-            return np.zeros(len(self.passages), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
-
     @classmethod
     def load(cls, path: Path) -> IndexStore:
         """Load the build at ``path``; raise ``IndexError_`` naming the fix if it is damaged."""
         try:
             return cls._load(path.resolve())
-        except IndexError_:
+        except (IndexError_, ConfigError):
             raise
         except Exception as err:  # any damage at all means: rebuild
             raise IndexError_(
@@ -383,19 +367,17 @@ class IndexStore:
 
     @classmethod
     def _load(cls, path: Path) -> IndexStore:
-        import bm25s
-        from llama_index.core import StorageContext
-        from llama_index.vector_stores.faiss import FaissVectorStore
+        from llama_index.core.storage.docstore import SimpleDocumentStore
+        from llama_index.core.storage.index_store import SimpleIndexStore
 
         manifest = json.loads((path / "manifest.json").read_text("utf-8"))
-        vector_store = FaissVectorStore.from_persist_dir(str(path))
-        storage = StorageContext.from_defaults(vector_store=vector_store, persist_dir=str(path))
-        structs = storage.index_store.index_structs()
+        docstore = SimpleDocumentStore.from_persist_dir(str(path))
+        structs = SimpleIndexStore.from_persist_dir(str(path)).index_structs()
         if len(structs) != 1:
             raise IndexError_(f"expected one vector index in {path}, found {len(structs)}")
         nodes_dict = structs[0].nodes_dict
         node_ids = [nodes_dict[str(row)] for row in range(len(nodes_dict))]
-        nodes = storage.docstore.get_nodes(node_ids) if node_ids else []
+        nodes = docstore.get_nodes(node_ids) if node_ids else []
         passages = []
         for node in nodes:
             meta = node.metadata
@@ -416,25 +398,24 @@ class IndexStore:
             notes = {f["label"]: Footnote(**f) for f in rec.pop("footnotes")}
             scopes = tuple(Scope(label, s, e) for label, s, e in rec.pop("scopes"))
             docs[rec["doc_id"]] = DocRecord(footnotes=notes, scopes=scopes, **rec)
-        faiss_index = vector_store.client
-        if hasattr(faiss_index, "hnsw"):
-            faiss_index.hnsw.efSearch = HNSW_EF_SEARCH  # not persisted by faiss
-        if faiss_index.ntotal != len(passages) or faiss_index.d != manifest["dim"]:
-            raise IndexError_(f"FAISS index in {path} does not match its manifest")
+        point_ids = np.load(path / POINT_IDS)
+        if point_ids.shape != (len(passages),):
+            raise IndexError_(f"point ids in {path} do not match its passages")
         sentence_vectors = np.load(path / "sentences.npy")
         sentence_rows = np.load(path / "sentence_rows.npy")
         _check_consistent(path, manifest, docs, passages, sentence_rows, sentence_vectors)
         owners = np.array([passages[int(n)].doc_id for n in sentence_rows[:, 0]], dtype=object)
         doc_sentences = {d: np.flatnonzero(owners == d) for d in docs} if len(owners) else {}
+        passage_index = open_passage_index(path, manifest, point_ids)
         return cls(
             path=path,
+            point_ids=point_ids,
+            passage_index=passage_index,
             doc_sentences=doc_sentences,
             lexicon=Lexicon.load(path, manifest.get("word_dim", manifest["dim"])),
             manifest=manifest,
             docs=docs,
             passages=passages,
-            faiss_index=faiss_index,
-            bm25=bm25s.BM25.load(str(path / "bm25")),
             sentence_rows=sentence_rows,
             sentence_vectors=sentence_vectors,
         )

@@ -1,0 +1,225 @@
+"""The passage index behind RAG_STORE: same answers on every store, no duplicates, deletions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rag
+import rag.index
+from conftest import close_stores, needs_qdrant
+from rag.cli import main
+from rag.embeddings import HashEmbedder
+from rag.errors import ConfigError, IndexBusyError
+from rag.index import build_index, load_current
+from rag.passage_index import point_id, term_id, term_weights
+from rag.query import Query
+from rag.retrieval import hybrid_search
+from rag.text import search_terms
+
+pytestmark = pytest.mark.usefixtures("clean_rag_env")
+
+QUESTIONS = [
+    "Как Песков охарактеризовал разговор?",
+    "Who is Rashad Nabiyev?",
+    "Azerbaijan Russia Iran Trilateral Railway Memorandum",
+    "Uniper",
+    "сколько тонн грузов",
+    "Баку",
+]
+
+
+def _searches(settings: rag.Settings) -> list[dict[str, object]]:
+    """Per question: each side's {row: score} at depth 50, and the hybrid top 3."""
+    assistant = rag.Assistant(settings)
+    assistant.build_index()
+    store = assistant.store()
+    index, rows = store.passage_index, store.row_of
+    found = []
+    for question, vector in zip(QUESTIONS, assistant.embedder.encode(QUESTIONS), strict=True):
+        terms = search_terms(question)
+        hits = hybrid_search(store, Query.parse(question, vector), k=3)
+        found.append(
+            {
+                "dense": {rows[p]: round(s, 4) for p, s in index.dense_search(vector, 50)},
+                "sparse": {rows[p]: round(s, 3) for p, s in index.sparse_search(terms, 50)},
+                "hybrid": [(h.row, round(h.dense, 4), round(h.lexical, 3)) for h in hits],
+            }
+        )
+    return found
+
+
+def _add_extra(settings: rag.Settings) -> Path:
+    extra = settings.docs_dir / "extra.md"
+    extra.write_text("# A second document\n\nThe port of Alat handles ferries.\n", "utf-8")
+    return extra
+
+
+def test_point_ids_and_term_ids_are_stable_and_distinct() -> None:
+    assert point_id("article", 0, 10, "text") == point_id("article", 0, 10, "text")
+    assert point_id("article", 0, 10, "text") != point_id("article", 0, 10, "text!")
+    assert 0 <= point_id("a", 0, 1, "x") < 2**63
+    assert term_id("песков") == term_id("песков") != term_id("пескова")
+    weights = term_weights(["баку", "баку", "газ"], average_length=3.0)
+    assert weights[term_id("баку")] > weights[term_id("газ")] > 0
+
+
+def test_the_store_is_recorded_and_a_rebuild_keeps_one_point_per_passage(
+    store_settings: rag.Settings,
+) -> None:
+    build_index(store_settings, HashEmbedder())
+    build_index(store_settings, HashEmbedder(), force=True)
+    build_index(store_settings, HashEmbedder(), force=True)
+    store = load_current(store_settings)
+    assert store.manifest["store"] == store_settings.store
+    assert store.passage_index.count() == len(store.passages) == len(set(store.point_ids))
+
+
+def test_a_removed_document_leaves_no_points(store_settings: rag.Settings) -> None:
+    first = build_index(store_settings, HashEmbedder())
+    extra = _add_extra(store_settings)
+    with_extra = build_index(store_settings, HashEmbedder())
+    assert with_extra.passages > first.passages
+    assert load_current(store_settings).passage_index.count() == with_extra.passages
+    extra.unlink()
+    build_index(store_settings, HashEmbedder())
+    store = load_current(store_settings)
+    assert set(store.docs) == {"article"}
+    assert store.passage_index.count() == len(store.passages) == first.passages
+
+
+def test_an_edited_passage_replaces_its_point(store_settings: rag.Settings) -> None:
+    build_index(store_settings, HashEmbedder())
+    path = store_settings.docs_dir / "article.ru.txt"
+    path.write_text(path.read_text("utf-8").replace("зависимой", "очень зависимой"), "utf-8")
+    build_index(store_settings, HashEmbedder())
+    store = load_current(store_settings)
+    assert store.passage_index.count() == len(store.passages)
+    hits = rag.Assistant(store_settings).retrieve("очень зависимой", k=3)
+    assert any("очень зависимой" in p.text for p in hits)
+
+
+@needs_qdrant
+def test_qdrant_edge_scores_as_faiss(hash_settings: rag.Settings) -> None:
+    # Same cosines, same BM25 scores (bm25s's, from the engine's IDF). Passages whose BM25
+    # scores tie may come in another order, so only the hybrid top 3 is compared in order.
+    faiss = _searches(hash_settings)
+    qdrant = _searches(
+        hash_settings.model_copy(
+            update={"store": "qdrant-edge", "index_dir": hash_settings.index_dir.parent / "q"}
+        )
+    )
+    for question, want, got in zip(QUESTIONS, faiss, qdrant, strict=True):
+        assert got["dense"] == want["dense"], question
+        assert got["sparse"] == want["sparse"], question
+        assert got["hybrid"] == want["hybrid"], question
+
+
+@needs_qdrant
+def test_qdrant_edge_answers_as_faiss(hash_settings: rag.Settings) -> None:
+    faiss = rag.Assistant(hash_settings)
+    qdrant = rag.Assistant(
+        hash_settings.model_copy(
+            update={"store": "qdrant-edge", "index_dir": hash_settings.index_dir.parent / "q"}
+        )
+    )
+    for question in QUESTIONS:
+        assert qdrant.query(question).text == faiss.query(question).text
+
+
+@needs_qdrant
+def test_a_build_killed_before_the_swap_leaves_the_shard_serving_the_previous_build(
+    store_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store_settings.store != "qdrant-edge":
+        pytest.skip("the faiss store writes each build into its own folder")
+    build_index(store_settings, HashEmbedder())
+    before = load_current(store_settings)
+    passages = len(before.passages)
+    _add_extra(store_settings)
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rag.index, "_swap_in", killed)
+        with pytest.raises(KeyboardInterrupt):
+            build_index(store_settings, HashEmbedder())
+    # The new passages are in the shard, but the current build knows none of them...
+    assert before.passage_index.count() > passages
+    # ... so it still answers, from its own passages only (the shard's new points are skipped).
+    vector = HashEmbedder().encode(["port of Alat ferries"])[0]
+    hits = hybrid_search(before, Query.parse("port of Alat ferries", vector), k=5)
+    assert len(hits) == 5 and all(0 <= h.row < passages for h in hits)
+    # ... and the next complete build leaves exactly its own.
+    build_index(store_settings, HashEmbedder())
+    store = load_current(store_settings)
+    assert store.passage_index.count() == len(store.passages) > passages
+
+
+@needs_qdrant
+def test_rag_index_twice_leaves_the_point_count_unchanged(
+    hash_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    settings = hash_settings.model_copy(update={"store": "qdrant-edge"})
+    monkeypatch.setenv("RAG_DOCS_DIR", str(settings.docs_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("RAG_EMBED_MODEL", "hash")
+    monkeypatch.setenv("RAG_STORE", "qdrant-edge")
+    counts = []
+    for args in (["index"], ["index"], ["index", "--force"]):
+        assert main(args) == 0
+        counts.append(load_current(settings).passage_index.count())
+    assert (
+        counts[0] == counts[1] == counts[2] == load_current(settings).manifest["counts"]["passages"]
+    )
+
+
+def test_qdrant_edge_without_its_package_names_the_install(
+    hash_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "qdrant_edge", None)  # as if not installed
+    settings = hash_settings.model_copy(update={"store": "qdrant-edge"})
+    with pytest.raises(ConfigError, match=r"pip install 'rag-footnotes\[qdrant\]'"):
+        build_index(settings, HashEmbedder())
+
+
+def test_an_unknown_store_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="RAG_STORE"):
+        rag.settings.load_settings(store="milvus")
+
+
+@needs_qdrant
+def test_a_shard_open_in_another_process_is_a_busy_error_naming_the_fix(
+    hash_settings: rag.Settings,
+) -> None:
+    from rag.qdrant_index import shard_dir
+
+    settings = hash_settings.model_copy(update={"store": "qdrant-edge"})
+    build_index(settings, HashEmbedder())
+    close_stores()  # as if this were another process than the one holding the shard
+    shard = shard_dir(settings.index_dir, "hash", HashEmbedder().dim)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SHARD, str(shard)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(IndexBusyError, match="open in another process"):
+            build_index(settings, HashEmbedder(), force=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert build_index(settings, HashEmbedder(), force=True).rebuilt  # free again
+
+
+HOLD_SHARD = """
+import sys, time
+import qdrant_edge
+shard = qdrant_edge.EdgeShard.load(sys.argv[1])
+print("holding", flush=True)
+time.sleep(60)
+"""
