@@ -10,7 +10,6 @@ multilingual embedder and indexes built once per session. Every test runs withou
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 import rag
+from helpers.stores import STORES, close_stores
 from rag.documents import Document, parse_document
 from rag.embeddings import Embedder
 
@@ -249,20 +249,6 @@ def shared_assistant(shared_index: Callable[..., rag.Settings]) -> rag.Assistant
 
 
 # -- every passage store: tests that take ``store_settings`` run on each ----------------------
-
-needs_qdrant = pytest.mark.skipif(
-    importlib.util.find_spec("qdrant_edge") is None,
-    reason="qdrant-edge-py is not installed: pip install 'rag-footnotes[qdrant]'",
-)
-STORES = ["faiss", pytest.param("qdrant-edge", marks=needs_qdrant)]
-
-
-def close_stores() -> None:
-    """Close the embedded shards this process opened (each holds a lock and threads)."""
-    if importlib.util.find_spec("qdrant_edge") is not None:
-        from rag.qdrant_index import close_all
-
-        close_all()
 
 
 @pytest.fixture(params=STORES)

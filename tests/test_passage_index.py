@@ -10,7 +10,7 @@ import pytest
 
 import rag
 import rag.index
-from conftest import close_stores, needs_qdrant
+from helpers.stores import close_stores, needs_qdrant
 from rag.cli import main
 from rag.embeddings import HashEmbedder
 from rag.errors import ConfigError, IndexBusyError
