@@ -34,6 +34,10 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("Derin sularda onarım ne kadara mal oluyor?", AnswerType.MONEY),
         ("Почему выросли затраты?", None),  # why costs rose: an explanation, not a sum
         ("What did Putin wish Aliyev?", None),
+        # A money word with no how-much ask names the topic: at most some figure is asked for.
+        ("Какой вес получила цена при оценке заявок?", AnswerType.AMOUNT),
+        ("What weight did price get in the evaluation?", AnswerType.AMOUNT),
+        ("In what year did the price of gas peak?", AnswerType.DATE),
     ],
 )
 def test_expected_type(question: str, wanted: AnswerType | None) -> None:

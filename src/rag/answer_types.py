@@ -38,6 +38,10 @@ _MONEY_ASK = re.compile(
     r"kadara mal)",
     _FLAGS,
 )
+# A money word asks for a sum only beside a how-much ask ("how much did it cost", «сколько
+# стоит», "ne kadar"); alone it names what the question is about ("What weight did price get
+# in the tender?", «Какой вес получила цена»), which asks at most for some figure.
+_HOW_MUCH = re.compile(r"\b(how much|сколько|ne kadar|kaça)", _FLAGS)
 _COUNT_ASK = re.compile(
     r"\b(how many|what percentage|what per ?cent|what share|сколько|какой процент|"
     r"какая доля|какую долю|kaç|yüzde kaç|ne kadarı)",
@@ -88,7 +92,8 @@ def expected_type(question: str) -> AnswerType | None:
     """The kind of answer ``question`` asks for, or None when any sentence could answer."""
     if _WHY.search(question):
         return None
-    if _MONEY_ASK.search(question):
+    money = _MONEY_ASK.search(question)
+    if money and _HOW_MUCH.search(question):
         return AnswerType.MONEY
     if _COUNT_ASK.search(question):
         return AnswerType.COUNT
@@ -98,7 +103,7 @@ def expected_type(question: str) -> AnswerType | None:
         return AnswerType.DATE
     if _TIME_ASK.search(question):
         return AnswerType.TIME
-    return None
+    return AnswerType.AMOUNT if money else None
 
 
 def types_in(text: str) -> frozenset[AnswerType]:
