@@ -156,12 +156,11 @@ def out_of_fold(samples: list[Sample]) -> list[tuple[Sample, float]]:
 def _rates(scored: list[tuple[Sample, float]], threshold: float) -> dict[str, float]:
     from rag.answerability import carries_key_terms
 
-    refused = [
-        p < threshold or not carries_key_terms(s.features) for s, p in scored if s.answerable
+    declined = [
+        (s.answerable, p < threshold or not carries_key_terms(s.features)) for s, p in scored
     ]
-    abstained = [
-        p < threshold or not carries_key_terms(s.features) for s, p in scored if not s.answerable
-    ]
+    refused = [d for answerable, d in declined if answerable]
+    abstained = [d for answerable, d in declined if not answerable]
     return {
         "questions": len(scored),
         "false_abstention": round(float(np.mean(refused)), 3) if refused else 0.0,

@@ -101,14 +101,16 @@ class Query:
         text: str,
         vector: np.ndarray,
         translations: Sequence[frozenset[str]] = (),
+        language: str | None = None,
     ) -> Query:
-        """The :class:`Query` of ``text``, given its vector and its words' translations."""
+        """The :class:`Query` of ``text``, given its vector, its words' translations and,
+        when already known, its language."""
         words = tuple(question_words(text))
         found = list(translations)[: len(words)]
         found += [frozenset()] * (len(words) - len(found))
         return cls(
             text=text,
-            language=detect_language(text),
+            language=language or detect_language(text),
             words=words,
             numbers=frozenset(numbers(text)),
             wanted=expected_type(text),
@@ -153,4 +155,5 @@ def parse_query(
     else:
         vector, word_vectors = embed([text])[0], embed_words(words)
     language = detect_language(text)
-    return Query.parse(text, vector, lexicon.translations(words, word_vectors, language))
+    translations = lexicon.translations(words, word_vectors, language)
+    return Query.parse(text, vector, translations, language)

@@ -122,10 +122,8 @@ def _found_words(
     return frozenset(direct), frozenset(translated)
 
 
-def _noted_words(store: IndexStore, query: Query, sentence: int, kind: str) -> frozenset[int]:
+def _noted_words(store: IndexStore, query: Query, sentence: int) -> frozenset[int]:
     """Which of the question's words the footnote entries a claim cites hold."""
-    if kind == "footnote":
-        return frozenset()
     direct, translated = _found_words(
         query.words, query.translations, store.footnote_terms(sentence)
     )
@@ -187,7 +185,7 @@ def rank_sentences(
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
             direct, translated = _found_words(query.words, query.translations, features.terms)
             found = direct | translated
-            noted = _noted_words(store, query, sentence, record.kind) - found
+            noted = _noted_words(store, query, sentence) - found
             noted_share = profile.noted_weight * _share(noted, terms.findable)
             lexical = _share(found, terms.findable) + noted_share
             numbered = bool(query.numbers & features.numbers)

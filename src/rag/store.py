@@ -286,14 +286,12 @@ class IndexStore:
         if found is None:
             record = self.passages[entry]
             doc = self.docs[record.doc_id]
-            spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label in record.labels]
             found = [
                 row
                 for row in self.doc_passages(record.doc_id)
                 if self.passages[row].kind != "footnote"
-                and any(
-                    self.passages[row].start < end and start < self.passages[row].end
-                    for start, end in spans
+                and not set(record.labels).isdisjoint(
+                    doc.labels_in(self.passages[row].start, self.passages[row].end)
                 )
             ]
             self._claims_cache[entry] = found
