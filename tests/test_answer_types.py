@@ -28,7 +28,16 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("Когда произошел инцидент?", AnswerType.TIME),
         ("LitPol Link hattı ne zaman tamamlandı?", AnswerType.TIME),
         ("Who is Rashad Nabiyev?", None),
-        ("Кто стоит во главе комитета?", None),  # "стоит" here is "stands", not "costs"
+        # "Who" asks for a name; "who is <a name>" for who that person is (a description).
+        ("Кто стоит во главе комитета?", AnswerType.NAME),  # "стоит": "stands", not "costs"
+        ("Who chairs the patient network?", AnswerType.NAME),
+        ("Komitenin başkanı kimdir?", AnswerType.NAME),
+        ("Как называлось судно?", AnswerType.NAME),
+        ("What is the name of the mission?", AnswerType.NAME),
+        ("Кто такой Рашад Набиев?", None),
+        ("Emil Avdaliani kimdir?", None),
+        ("Как автор называет эту модель?", None),  # how the author describes it
+        ("How old is the director?", AnswerType.AMOUNT),
         ("Сколько денег выделяется на проект?", AnswerType.MONEY),
         ("Во сколько оценивается линия?", AnswerType.MONEY),
         ("Derin sularda onarım ne kadara mal oluyor?", AnswerType.MONEY),
@@ -63,3 +72,46 @@ def test_only_sums_counts_and_dates_are_strict() -> None:
 )
 def test_types_in(sentence: str, held: set[str]) -> None:
     assert {str(t) for t in types_in(sentence)} == held
+
+
+def _holds(question: str, sentence: str, translations: dict[int, set[str]] | None = None) -> bool:
+    import numpy as np
+
+    from rag.query import Query
+    from rag.ranking import holds_wanted
+    from rag.store import UnitFeatures
+    from rag.text import full_names
+
+    query = Query.parse(question, np.zeros(1, dtype=np.float32))
+    if translations:
+        found = [frozenset(translations.get(i, ())) for i in range(len(query.words))]
+        query = Query.parse(question, query.vector, found)
+    names = tuple(tuple(name) for name in full_names(sentence))
+    features = UnitFeatures(frozenset(), "en", set(), False, types_in(sentence), names)
+    return holds_wanted(query, features)
+
+
+def test_who_is_answered_by_a_full_name_the_question_does_not_hold() -> None:
+    """ "Who chairs the Carrow Valley Diabetes Network?": the sentence naming the network
+    names no one; the one naming Grace Whitmore does; a lone capitalised word is not a
+    full name ("Its chair, Whitmore, ..." is left to the other features)."""
+    question = "Who chairs the Carrow Valley Diabetes Network?"
+    assert not _holds(question, "The Carrow Valley Diabetes Network surveyed 1,200 people.")
+    assert _holds(question, "Grace Whitmore, who chairs the patient network, says so.")
+    assert not _holds(question, "Its chair says the survey changed how the partnership works.")
+
+
+def test_a_name_the_question_holds_in_translation_is_not_an_answer() -> None:
+    """«Кто возглавляет Комитет геологии?» and "the Geology Committee" in the text."""
+    question = "Кто возглавляет Комитет геологии?"
+    words = {1: {"committe"}, 2: {"geolog"}}
+    assert not _holds(question, "The Geology Committee announced a find.", words)
+    assert _holds(question, "Its head, Daniyar Sadykov, announced a find.", words)
+
+
+def test_full_names_are_runs_of_capitalised_words() -> None:
+    from rag.text import full_names
+
+    assert [len(n) for n in full_names("Генеральный директор ВЗТ Ирина Соколовская говорит")] == [3]
+    assert full_names("В апреле Комитет объявил, что Москва и Баку договорились.") == []
+    assert full_names("Олег Варнавин объясняет")[0][0][0] == "олег"

@@ -25,6 +25,7 @@ class AnswerType(StrEnum):
     AMOUNT = "amount"  # probably a number: "how much", "насколько", "ne kadar", "how long"
     DATE = "date"  # a date or a year: "what date", "в каком году", "hangi yıl"
     TIME = "time"  # probably one: "when", "когда", "ne zaman"
+    NAME = "name"  # probably a name the question does not hold: "who", "кто", "kim"
 
 
 STRICT = frozenset({AnswerType.MONEY, AnswerType.COUNT, AnswerType.DATE})
@@ -48,7 +49,7 @@ _COUNT_ASK = re.compile(
     _FLAGS,
 )
 _AMOUNT_ASK = re.compile(
-    r"\b(how (much|long|large|big|far|high|deep|fast)|by how|what (is|was|will be) the "
+    r"\b(how (much|long|large|big|far|high|deep|fast|old)|by how|what (is|was|will be) the "
     r"(capacity|length|size|volume|amount|number|area|height|depth|population)|"
     r"насколько|какой (длины|высоты|ширины|площади|мощности|глубины)|каков\w* "
     r"(длина|мощность|объ[её]м|площадь|высота|численность)|ne kadar|ne büyüklükte|kapasitesi)",
@@ -60,6 +61,21 @@ _DATE_ASK = re.compile(
     _FLAGS,
 )
 _TIME_ASK = re.compile(r"\b(when|since when|когда|с какого|ne zaman|ne zamandan)", _FLAGS)
+# "Who heads the network?", «Кто возглавляет…», "…başkanı kimdir?", "what is it called" ask for
+# a name; "Who is Emil Avdaliani?", «Кто такой…», "Emil Avdaliani kimdir?" ask who a named
+# person is: a description, which need not hold another name.
+_NAME_ASK = re.compile(
+    r"\b(who|whom|whose|what is the name|what was the name|кто|кого|кому|кем|чей|чья|чьё|чьи|"
+    r"как (\w+ )?(называ(ет|ют)ся|называл(ся|ась|ось|ись)|зовут|звали)|"
+    r"kim|kimi|kime|kimin|kimdir|kimdi|kimler\w*|"
+    r"ad[ıi] ne\w*|ismi ne\w*)\b",
+    _FLAGS,
+)
+_WHO_IS_NAMED = re.compile(
+    r"^\W*((?i:who (is|was|are|were)) [A-ZА-ЯЁ]|(?i:кто (так(ой|ая|ие|ое)|это|он|она))\b)"
+    r"|[A-ZА-ЯЁÇĞİÖŞÜ][\w'’.-]* (kimdir|kimdi|kim)\W*$",
+    re.UNICODE,
+)
 
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
@@ -103,7 +119,11 @@ def expected_type(question: str) -> AnswerType | None:
         return AnswerType.DATE
     if _TIME_ASK.search(question):
         return AnswerType.TIME
-    return AnswerType.AMOUNT if money else None
+    if money:
+        return AnswerType.AMOUNT
+    if _NAME_ASK.search(question) and not _WHO_IS_NAMED.search(question):
+        return AnswerType.NAME
+    return None
 
 
 def types_in(text: str) -> frozenset[AnswerType]:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.profile import FEATURES, AnswerabilityModel
+from rag.profile import AnswerabilityModel
 from rag.ranking import Candidate, QueryTerms
 
 __all__ = ["Decision", "carries_key_terms", "decide", "features_of"]
@@ -67,10 +67,11 @@ def _names_carried(best: Candidate, terms: QueryTerms) -> float:
 
 
 def probability(model: AnswerabilityModel, features: dict[str, float]) -> float:
-    """P(the best sentence answers), by the profile's logistic model."""
+    """P(the best sentence answers), by the profile's logistic model (over the features it
+    was fitted on: one swept before a feature was added ignores it)."""
     z = model.bias + sum(
-        model.weights[name] * (features[name] - model.means[name]) / model.scales[name]
-        for name in FEATURES
+        weight * (features[name] - model.means[name]) / model.scales[name]
+        for name, weight in model.weights.items()
     )
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 

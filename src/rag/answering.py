@@ -18,7 +18,7 @@ from rag.answerability import Decision, decide, features_of
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.profile import Profile
 from rag.query import Query
-from rag.ranking import Candidate, QueryTerms, query_terms, rank_sentences
+from rag.ranking import Candidate, QueryTerms, holds_wanted, query_terms, rank_sentences
 from rag.retrieval import Hit
 from rag.store import IndexStore
 from rag.text import not_covered_message, strip_markers
@@ -231,7 +231,7 @@ class ExtractiveAnswerer:
         # The quote is the claim and its source behind it: it holds the kind of answer asked
         # for ("when": a date), or a number the question names, if either sentence does.
         features = self.store.unit_features(sentence)
-        typed = cand.typed or query.wanted in features.types
+        typed = cand.typed or holds_wanted(query, features)
         numbered = cand.numbered or bool(query.numbers & features.numbers)
         return replace(
             cand,

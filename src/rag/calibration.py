@@ -50,6 +50,12 @@ CALIBRATION_SETS = (
     "tests/data/calibration3/tr_article/questions.jsonl",
     "tests/data/calibration3/ru_essay/questions.jsonl",
     "tests/data/calibration3/en_blog/questions.jsonl",
+    "tests/data/calibration4/article/questions.jsonl",
+    "tests/data/calibration4/en_blog/questions.jsonl",
+    "tests/data/calibration4/en_markdown/questions.jsonl",
+    "tests/data/calibration4/ru_essay/questions.jsonl",
+    "tests/data/calibration4/ru_numeric/questions.jsonl",
+    "tests/data/calibration4/tr_article/questions.jsonl",
 )
 # The sign each feature's weight may take: more of the question's terms, names, type and numbers,
 # a higher cosine or margin can only speak for an answer, more unseen words or a name the

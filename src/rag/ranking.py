@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import STRICT
+from rag.answer_types import STRICT, AnswerType
 from rag.profile import Profile
 from rag.query import Query
 from rag.retrieval import Hit
-from rag.store import IndexStore
+from rag.store import IndexStore, UnitFeatures
 
-__all__ = ["Candidate", "QueryTerms", "query_terms", "rank_sentences"]
+__all__ = ["Candidate", "QueryTerms", "holds_wanted", "query_terms", "rank_sentences"]
 
 # Score = best cosine + lexical_weight x IDF-weighted share of the question's words found,
 # as written or translated, among those the corpus holds at all (+ number_weight when a number
@@ -136,6 +136,23 @@ def _share(found: frozenset[int], weights: list[float]) -> float:
     return sum(weights[i] for i in found) / total if total else 0.0
 
 
+def holds_wanted(query: Query, features: UnitFeatures) -> bool:
+    """Whether a sentence holds the kind of answer the question asks for (or it asks for
+    none). "Who" is answered by a full name (rag.text.full_names: "Ирина Соколовская") none
+    of whose words the question holds, as written, by name key or translation: "The Carrow
+    Valley Diabetes Network surveyed…" names no one for «Кто возглавляет сеть долины
+    Карроу?»."""
+    if query.wanted is None:
+        return True
+    if query.wanted is not AnswerType.NAME:
+        return query.wanted in features.types
+    stems = {stem for stem, _ in query.words}.union(*query.translations)
+    keys = {key for _, key in query.words if key}
+    return any(
+        all(stem not in stems and key not in keys for stem, key in name) for name in features.names
+    )
+
+
 def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[tuple[int, float]]:
     """(passage row, retrieval score) of the passages whose sentences are ranked.
 
@@ -178,7 +195,7 @@ def rank_sentences(
             features = store.unit_features(sentence)
             if features.heading:
                 continue  # a title names a topic; it answers nothing
-            typed = query.wanted is None or query.wanted in features.types
+            typed = holds_wanted(query, features)
             if not typed and query.wanted in STRICT:
                 continue  # "how many" is not answered by a sentence without a figure
             cosine = float(np.max(store.sentence_vectors[units] @ query.vector))
@@ -207,7 +224,9 @@ def rank_sentences(
                     same_language=features.language == query.language,
                     cosine=cosine,
                     lexical=lexical,
-                    typed=typed,
+                    # a missing name only ranks lower: "who" is often answered by a role
+                    # or a description, so it does not count against answering at all
+                    typed=typed or query.wanted is AnswerType.NAME,
                     numbered=numbered or not query.numbers,
                     words=direct | translated | noted,
                 )

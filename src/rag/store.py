@@ -27,7 +27,13 @@ from rag.lexicon import Lexicon
 from rag.models import Footnote
 from rag.passage_index import PassageIndex
 from rag.stores import open_passage_index
-from rag.text import detect_language, is_heading, numbers, search_terms
+from rag.text import (
+    detect_language,
+    full_names,
+    is_heading,
+    numbers,
+    search_terms,
+)
 
 __all__ = ["FLAT_LIMIT", "DocRecord", "IndexStore", "PassageRecord", "vector_index", "write_store"]
 
@@ -67,6 +73,7 @@ class UnitFeatures:
     numbers: set[str]
     heading: bool
     types: frozenset[AnswerType]  # the kinds of answer it holds (a figure, a sum, a date)
+    names: tuple[tuple[tuple[str, str], ...], ...] = ()  # its full names (rag.text.full_names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +342,7 @@ class IndexStore:
                 numbers(text),
                 is_heading(text),
                 types_in(text),
+                tuple(tuple(name) for name in full_names(text)),
             )
             self._unit_cache[row] = found  # a benign race: both threads compute the same
         return found

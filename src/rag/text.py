@@ -217,6 +217,26 @@ def content_words(text: str) -> list[str]:
     ]
 
 
+def full_names(text: str) -> list[list[tuple[str, str]]]:
+    """The names of ``text`` of two words or more ("Ирина Соколовская", "Carrow Valley
+    Diabetes Network"): runs of capitalised words apart only by spaces, each word as a
+    (stem, ``~skeleton``) pair, stopwords left out ("The", «В» at the start of a sentence)."""
+    runs: list[list[str]] = []
+    end = -1
+    for match in WORD.finditer(text):
+        word = match.group()
+        if not word[:1].isupper():
+            end = -1
+            continue
+        if end >= 0 and text[end : match.start()].isspace():
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        end = match.end()
+    pairs = (question_words(" ".join(run)) for run in runs)
+    return [run for run in pairs if len(run) >= 2]
+
+
 def question_words(text: str) -> list[tuple[str, str]]:
     """The question's content words as (stem, ``~skeleton``) pairs, one pair a word."""
     return [(_stemmer(_language_of_word(w)).stemWord(w), _name_key(w)) for w in content_words(text)]
