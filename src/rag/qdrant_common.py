@@ -10,19 +10,32 @@ implements the few primitives below, and this class turns them into a ``PassageI
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from rag.errors import ConfigError
 from rag.passage_index import PassagePoint, Scored, query_weights, term_weights
 
-__all__ = ["BATCH", "DENSE", "SPARSE", "QdrantPassages", "store_name"]
+__all__ = ["BATCH", "DENSE", "SPARSE", "QdrantPassages", "require", "store_name"]
 
 DENSE = "dense"
 SPARSE = "terms"
 BATCH = 512
 
 Weights = dict[int, float]  # a sparse vector: term id -> value
+
+
+def require(module: str, store: str, package: str, hint: str) -> Any:
+    """The client ``module`` a store needs, or a ConfigError saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(
+            f"RAG_STORE={store} needs the {package} package: run `{hint}` (or set RAG_STORE=faiss)"
+        ) from None
 
 
 def store_name(embedder: str, dim: int) -> str:

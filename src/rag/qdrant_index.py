@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError, IndexBusyError
+from rag.errors import IndexBusyError
 from rag.passage_index import Scored
-from rag.qdrant_common import DENSE, SPARSE, QdrantPassages, store_name
+from rag.qdrant_common import DENSE, SPARSE, QdrantPassages, require, store_name
 
 __all__ = [
     "INSTALL_HINT",
@@ -40,14 +40,7 @@ _open_lock = threading.Lock()
 
 def require_qdrant_edge() -> Any:
     """The ``qdrant_edge`` module, or a ConfigError saying how to install it."""
-    try:
-        import qdrant_edge
-    except ImportError:
-        raise ConfigError(
-            f"RAG_STORE=qdrant-edge needs the qdrant-edge-py package: run `{INSTALL_HINT}`"
-            " (or set RAG_STORE=faiss)"
-        ) from None
-    return qdrant_edge
+    return require("qdrant_edge", "qdrant-edge", "qdrant-edge-py", INSTALL_HINT)
 
 
 def shard_dir(index_dir: Path, embedder: str, dim: int) -> Path:

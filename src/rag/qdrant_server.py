@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from rag.errors import ConfigError, IndexError_, StoreUnavailableError
 from rag.passage_index import Scored
-from rag.qdrant_common import DENSE, SPARSE, QdrantPassages, store_name
+from rag.qdrant_common import DENSE, SPARSE, QdrantPassages, require, store_name
 
 __all__ = [
     "INSTALL_HINT",
@@ -55,14 +55,7 @@ _clients_lock = threading.Lock()
 
 def require_qdrant_client() -> Any:
     """The ``qdrant_client`` module, or a ConfigError saying how to install it."""
-    try:
-        import qdrant_client
-    except ImportError:
-        raise ConfigError(
-            f"RAG_STORE=qdrant needs the qdrant-client package: run `{INSTALL_HINT}`"
-            " (or set RAG_STORE=faiss)"
-        ) from None
-    return qdrant_client
+    return require("qdrant_client", "qdrant", "qdrant-client", INSTALL_HINT)
 
 
 def collection_name(embedder: str, dim: int) -> str:
