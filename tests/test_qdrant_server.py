@@ -190,3 +190,21 @@ def test_the_cli_says_what_is_wrong_without_a_traceback(
     err = capsys.readouterr().err
     assert "cannot reach the Qdrant server" in err and "Traceback" not in err
     close_stores()
+
+
+@pytest.mark.integration
+def test_the_dev_set_is_answered_as_on_faiss(
+    real_assistant: rag.Assistant, real_embedder: Any, dev_set: list[dict[str, Any]]
+) -> None:
+    settings = real_assistant.settings
+    qdrant = rag.Assistant(
+        on_store(settings, "qdrant", index_dir=settings.index_dir.parent / "on-qdrant"),
+        embedder=real_embedder,
+    )
+    qdrant.build_index()
+    try:
+        for item in dev_set:
+            question = str(item["question"])
+            assert qdrant.query(question).text == real_assistant.query(question).text, question
+    finally:
+        close_stores()
