@@ -4,8 +4,8 @@ Local mode (``RAG_QDRANT_URL=:memory:``) is qdrant-client's own implementation o
 server's API in-process: the same calls, no server. The store contract tests that faiss and
 qdrant-edge pass (``store_settings`` tests of test_index.py and test_passage_index.py) are
 imported here, so pytest runs them once more with ``store_settings`` on this store. The
-errors a real server can give (refused connection, silence, a refused key) are served by
-sockets on 127.0.0.1.
+errors a real server can give (refused connection, silence, a refused key, a web page
+instead of Qdrant) are served by sockets on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -103,29 +103,47 @@ def closed_port() -> int:
 
 
 class _Refusing(http.server.BaseHTTPRequestHandler):
-    def _refuse(self) -> None:
-        body = json.dumps({"status": {"error": "Must provide an API key"}}).encode()
-        self.send_response(401)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    """Answers 401 to every request, as a Qdrant server with another API key."""
 
-    do_GET = do_PUT = do_POST = _refuse  # noqa: N815 - the names http.server calls
+    status, content_type = 401, "application/json"
+    body = json.dumps({"status": {"error": "Must provide an API key"}}).encode()
+
+    def _answer(self) -> None:
+        self.send_response(self.status)
+        self.send_header("content-type", self.content_type)
+        self.send_header("content-length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_PUT = do_POST = _answer  # noqa: N815 - the names http.server calls
 
     def log_message(self, *args: Any) -> None:
         pass
 
 
-@pytest.fixture
-def refusing_port() -> Iterator[int]:
-    """A port on 127.0.0.1 answering 401 to every request, as a server with another key."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+class _WebPage(_Refusing):
+    """Answers every request with a web page: a URL that is not a Qdrant server's."""
+
+    status, content_type, body = 200, "text/html", b"<html><body>Welcome</body></html>"
+
+
+def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    yield from _serve(_Refusing)
+
+
+@pytest.fixture
+def web_page_port() -> Iterator[int]:
+    yield from _serve(_WebPage)
 
 
 def _on_server(settings: rag.Settings, port: int) -> rag.Settings:
@@ -169,6 +187,14 @@ def test_a_refused_api_key_is_a_config_error_that_never_shows_the_key(
     assert SECRET not in caplog.text
     assert "unencrypted" in caplog.text  # the key went over plain http: said once, key unsaid
     assert SECRET not in repr(settings)
+    close_stores()
+
+
+def test_a_url_that_is_not_a_qdrant_server_says_so(
+    hash_settings: rag.Settings, web_page_port: int
+) -> None:
+    with pytest.raises(StoreUnavailableError, match="does not answer as a Qdrant server"):
+        build_index(_on_server(hash_settings, web_page_port), HashEmbedder())
     close_stores()
 
 

@@ -17,6 +17,7 @@ The key is never logged nor written into the manifest.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -24,6 +25,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import ValidationError
 
 from rag.errors import ConfigError, IndexError_, StoreUnavailableError
 from rag.passage_index import Scored
@@ -127,14 +130,19 @@ def _call(url: str, what: str, request: Callable[[], T]) -> T:
             ) from None
         raise StoreUnavailableError(
             f"the Qdrant server at {where} answered {err.status_code} {err.reason_phrase}"
-            f" while {what}: check the server's log"
+            f" while {what}: check its log, and that RAG_QDRANT_URL names a Qdrant server"
         ) from None
     except (ResponseHandlingException, OSError) as err:
         reason = getattr(err, "source", err)
         raise StoreUnavailableError(
             f"cannot reach the Qdrant server at {where} while {what}"
-            f" ({type(reason).__name__}: {reason or 'no answer'}): start it (README, 'Scaling"
-            " out') or set RAG_QDRANT_URL to where it runs"
+            f" ({type(reason).__name__}: {str(reason) or 'no answer'}): start it (README,"
+            " 'Scaling out') or set RAG_QDRANT_URL to where it runs"
+        ) from None
+    except (json.JSONDecodeError, ValidationError):
+        raise StoreUnavailableError(
+            f"the server at {where} does not answer as a Qdrant server while {what}:"
+            " set RAG_QDRANT_URL to a Qdrant server's address"
         ) from None
 
 
