@@ -10,7 +10,13 @@ import pytest
 
 import rag
 import rag.index
-from helpers.stores import close_stores, needs_qdrant
+from helpers.stores import (
+    QDRANT_TEST_URL,
+    close_stores,
+    needs_qdrant,
+    needs_qdrant_client,
+    on_store,
+)
 from rag.cli import main
 from rag.embeddings import HashEmbedder
 from rag.errors import ConfigError, IndexBusyError
@@ -22,6 +28,10 @@ from rag.text import search_terms
 
 pytestmark = pytest.mark.usefixtures("clean_rag_env")
 
+QDRANT_STORES = [
+    pytest.param("qdrant-edge", marks=needs_qdrant),
+    pytest.param("qdrant", marks=needs_qdrant_client),
+]
 QUESTIONS = [
     "Как Песков охарактеризовал разговор?",
     "Who is Rashad Nabiyev?",
@@ -102,15 +112,13 @@ def test_an_edited_passage_replaces_its_point(store_settings: rag.Settings) -> N
     assert any("очень зависимой" in p.text for p in hits)
 
 
-@needs_qdrant
-def test_qdrant_edge_scores_as_faiss(hash_settings: rag.Settings) -> None:
+@pytest.mark.parametrize("store", QDRANT_STORES)
+def test_qdrant_scores_as_faiss(hash_settings: rag.Settings, store: str) -> None:
     # Same cosines, same BM25 scores (bm25s's, from the engine's IDF). Passages whose BM25
     # scores tie may come in another order, so only the hybrid top 3 is compared in order.
     faiss = _searches(hash_settings)
     qdrant = _searches(
-        hash_settings.model_copy(
-            update={"store": "qdrant-edge", "index_dir": hash_settings.index_dir.parent / "q"}
-        )
+        on_store(hash_settings, store, index_dir=hash_settings.index_dir.parent / "q")
     )
     for question, want, got in zip(QUESTIONS, faiss, qdrant, strict=True):
         assert got["dense"] == want["dense"], question
@@ -118,23 +126,22 @@ def test_qdrant_edge_scores_as_faiss(hash_settings: rag.Settings) -> None:
         assert got["hybrid"] == want["hybrid"], question
 
 
-@needs_qdrant
-def test_qdrant_edge_answers_as_faiss(hash_settings: rag.Settings) -> None:
+@pytest.mark.parametrize("store", QDRANT_STORES)
+def test_qdrant_answers_as_faiss(
+    hash_settings: rag.Settings, store: str, dev_set: list[dict[str, object]]
+) -> None:
     faiss = rag.Assistant(hash_settings)
     qdrant = rag.Assistant(
-        hash_settings.model_copy(
-            update={"store": "qdrant-edge", "index_dir": hash_settings.index_dir.parent / "q"}
-        )
+        on_store(hash_settings, store, index_dir=hash_settings.index_dir.parent / "q")
     )
-    for question in QUESTIONS:
-        assert qdrant.query(question).text == faiss.query(question).text
+    for question in [*QUESTIONS, *(str(item["question"]) for item in dev_set[:8])]:
+        assert qdrant.query(question).text == faiss.query(question).text, question
 
 
-@needs_qdrant
 def test_a_build_killed_before_the_swap_leaves_the_shard_serving_the_previous_build(
     store_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if store_settings.store != "qdrant-edge":
+    if store_settings.store == "faiss":
         pytest.skip("the faiss store writes each build into its own folder")
     build_index(store_settings, HashEmbedder())
     before = load_current(store_settings)
@@ -160,15 +167,19 @@ def test_a_build_killed_before_the_swap_leaves_the_shard_serving_the_previous_bu
     assert store.passage_index.count() == len(store.passages) > passages
 
 
-@needs_qdrant
+@pytest.mark.parametrize("store", QDRANT_STORES)
 def test_rag_index_twice_leaves_the_point_count_unchanged(
-    hash_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    hash_settings: rag.Settings,
+    store: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
 ) -> None:
-    settings = hash_settings.model_copy(update={"store": "qdrant-edge"})
+    settings = on_store(hash_settings, store)
     monkeypatch.setenv("RAG_DOCS_DIR", str(settings.docs_dir))
     monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
     monkeypatch.setenv("RAG_EMBED_MODEL", "hash")
-    monkeypatch.setenv("RAG_STORE", "qdrant-edge")
+    monkeypatch.setenv("RAG_STORE", store)
+    monkeypatch.setenv("RAG_QDRANT_URL", QDRANT_TEST_URL)  # the same client, in this process
     counts = []
     for args in (["index"], ["index"], ["index", "--force"]):
         assert main(args) == 0
@@ -178,13 +189,20 @@ def test_rag_index_twice_leaves_the_point_count_unchanged(
     )
 
 
-def test_qdrant_edge_without_its_package_names_the_install(
-    hash_settings: rag.Settings, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("store", "module", "extra"),
+    [("qdrant-edge", "qdrant_edge", "qdrant"), ("qdrant", "qdrant_client", "qdrant-server")],
+)
+def test_a_qdrant_store_without_its_package_names_the_install(
+    hash_settings: rag.Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    store: str,
+    module: str,
+    extra: str,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "qdrant_edge", None)  # as if not installed
-    settings = hash_settings.model_copy(update={"store": "qdrant-edge"})
-    with pytest.raises(ConfigError, match=r"pip install 'rag-footnotes\[qdrant\]'"):
-        build_index(settings, HashEmbedder())
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    with pytest.raises(ConfigError, match=rf"pip install 'rag-footnotes\[{extra}\]'"):
+        build_index(on_store(hash_settings, store), HashEmbedder())
 
 
 def test_an_unknown_store_is_a_config_error() -> None:

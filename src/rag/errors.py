@@ -14,6 +14,7 @@ __all__ = [
     "InvalidQuestionError",
     "LLMError",
     "RagError",
+    "StoreUnavailableError",
 ]
 
 
@@ -35,6 +36,10 @@ class IndexError_(RagError):  # noqa: N801, N818 - avoid shadowing the builtin I
 
 class IndexBusyError(IndexError_):
     """Another process is rebuilding the index right now."""
+
+
+class StoreUnavailableError(RagError):
+    """The passage store's server (``RAG_STORE=qdrant``) cannot be reached or failed."""
 
 
 class InvalidQuestionError(RagError):

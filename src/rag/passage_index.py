@@ -2,13 +2,15 @@
 
 The build upserts passages into it and deletes the ones gone; retrieval asks it for the
 nearest passages to a question's vector and for the best BM25 matches of its search terms.
-Two implementations: ``faiss`` (FAISS + bm25s files inside each build, the default) and
-``qdrant-edge`` (the Qdrant engine in-process, one shard under ``index/``).
+Three implementations: ``faiss`` (FAISS + bm25s files inside each build, the default),
+``qdrant-edge`` (the Qdrant engine in-process, one shard under ``index/``) and ``qdrant`` (a
+Qdrant server or cluster through ``qdrant-client``); the two Qdrant ones share their data
+model and operations (``rag.qdrant_common``).
 
-Both see the same terms (``rag.text.search_terms``: Snowball per script plus
+All see the same terms (``rag.text.search_terms``: Snowball per script plus
 transliteration keys) and score them the same way, BM25 as bm25s computes it (Lucene's
 variant, k1 = 1.5, b = 0.75): a passage's sparse vector holds each term's saturated term
-frequency, the engine multiplies by the term's IDF. So the two rank passages alike.
+frequency, the engine multiplies by the term's IDF. So they rank passages alike.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """The ``qdrant-edge`` passage index: the Qdrant engine in-process (``qdrant-edge-py``).
 
-One shard under ``index/qdrant/<embedder>-<dim>/`` holds every passage as a point with a
-named dense vector (``dense``, inner product on normalised vectors) and a named sparse
-vector (``terms``, BM25's saturated term frequencies, with the IDF modifier so the engine
-weighs each term by its rarity). Builds share the shard: a rebuild upserts only the
-passages it does not hold yet and deletes the ones no build needs once the new build is
-current, so a killed build leaves the previous one whole (its points are never touched).
+One shard under ``index/qdrant/<embedder>-<dim>/`` holds every passage as a point of the
+data model ``rag.qdrant_common`` describes (shared with the ``qdrant`` server store). Builds
+share the shard: a rebuild upserts only the passages it does not hold yet and deletes the
+ones no build needs once the new build is current, so a killed build leaves the previous one
+whole (its points are never touched).
 
 A shard can be open in one process only (its write-ahead log is locked), so within a
 process the build and the loaded index share one open shard.
@@ -13,18 +12,19 @@ process the build and the loaded index share one open shard.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from rag.errors import ConfigError, IndexBusyError
-from rag.passage_index import PassagePoint, Scored, query_weights, term_weights
+from rag.errors import IndexBusyError
+from rag.passage_index import Scored
+from rag.qdrant_common import DENSE, SPARSE, QdrantPassages, require, store_name
 
 __all__ = [
     "INSTALL_HINT",
+    "WEIGHTS_FILE",
     "QdrantEdgePassageIndex",
     "close_all",
     "require_qdrant_edge",
@@ -32,9 +32,7 @@ __all__ = [
 ]
 
 INSTALL_HINT = "pip install 'rag-footnotes[qdrant]'"
-DENSE = "dense"
-SPARSE = "terms"
-BATCH = 512
+WEIGHTS_FILE = "rag_weights.json"  # beside the shard: the average length its weights use
 
 _open: dict[Path, tuple[Any, int]] = {}  # shard folder -> (EdgeShard, users) in this process
 _open_lock = threading.Lock()
@@ -42,19 +40,12 @@ _open_lock = threading.Lock()
 
 def require_qdrant_edge() -> Any:
     """The ``qdrant_edge`` module, or a ConfigError saying how to install it."""
-    try:
-        import qdrant_edge
-    except ImportError:
-        raise ConfigError(
-            f"RAG_STORE=qdrant-edge needs the qdrant-edge-py package: run `{INSTALL_HINT}`"
-            " (or set RAG_STORE=faiss)"
-        ) from None
-    return qdrant_edge
+    return require("qdrant_edge", "qdrant-edge", "qdrant-edge-py", INSTALL_HINT)
 
 
 def shard_dir(index_dir: Path, embedder: str, dim: int) -> Path:
     """Where the shard for this embedder lives (another embedder means another shard)."""
-    return index_dir / "qdrant" / f"{embedder}-{dim}"
+    return index_dir / "qdrant" / store_name(embedder, dim)
 
 
 def _acquire(path: Path, dim: int) -> Any:
@@ -108,7 +99,7 @@ def close_all() -> None:
         shard.close()
 
 
-class QdrantEdgePassageIndex:
+class QdrantEdgePassageIndex(QdrantPassages):
     """Passages as points of an embedded Qdrant shard."""
 
     def __init__(
@@ -122,51 +113,40 @@ class QdrantEdgePassageIndex:
         self._q = require_qdrant_edge()
         self.path = path
         self.dim = dim
-        self.average_length = average_length  # of the passages' terms, for BM25 weights
+        self.average_length = average_length
         self._frequencies = frequencies or {}
         self._shard = _acquire(path, dim)
         self._closed = False
-
-    # -- writing -------------------------------------------------------------------------------
 
     def _sparse(self, weights: dict[int, float]) -> Any:
         keys = sorted(weights)
         return self._q.SparseVector(keys, [weights[k] for k in keys])
 
-    def upsert(self, points: Sequence[PassagePoint]) -> None:
-        q = self._q
-        for i in range(0, len(points), BATCH):
-            batch = [
-                q.Point(
-                    p.id,
-                    {
-                        DENSE: np.asarray(p.vector, dtype=np.float32).tolist(),
-                        SPARSE: self._sparse(term_weights(p.terms, self.average_length)),
-                    },
-                )
-                for p in points[i : i + BATCH]
-            ]
-            self._shard.update(q.UpdateOperation.upsert_points(batch))
+    # -- writing -------------------------------------------------------------------------------
 
-    def update_terms(self, points: Sequence[PassagePoint]) -> None:
-        """Rewrite only the sparse vectors (their weights depend on the average length)."""
+    def _put(self, points: list[tuple[int, list[float], dict[int, float]]]) -> None:
         q = self._q
-        for i in range(0, len(points), BATCH):
-            batch = [
-                q.PointVectors(
-                    p.id, {SPARSE: self._sparse(term_weights(p.terms, self.average_length))}
-                )
-                for p in points[i : i + BATCH]
-            ]
-            self._shard.update(q.UpdateOperation.update_vectors(batch))
+        batch = [q.Point(p, {DENSE: dense, SPARSE: self._sparse(w)}) for p, dense, w in points]
+        self._shard.update(q.UpdateOperation.upsert_points(batch))
 
-    def delete(self, ids: Iterable[int]) -> None:
-        ids = list(ids)
-        for i in range(0, len(ids), BATCH):
-            self._shard.update(self._q.UpdateOperation.delete_points(ids[i : i + BATCH]))
+    def _put_terms(self, points: list[tuple[int, dict[int, float]]]) -> None:
+        q = self._q
+        batch = [q.PointVectors(p, {SPARSE: self._sparse(w)}) for p, w in points]
+        self._shard.update(q.UpdateOperation.update_vectors(batch))
+
+    def _remove(self, ids: list[int]) -> None:
+        self._shard.update(self._q.UpdateOperation.delete_points(ids))
+
+    def recorded_length(self) -> float | None:
+        try:
+            return float(json.loads((self.path / WEIGHTS_FILE).read_text("utf-8"))["average"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def record_length(self) -> None:
+        (self.path / WEIGHTS_FILE).write_text(json.dumps({"average": self.average_length}), "utf-8")
 
     def ids(self) -> set[int]:
-        """Every point id in the shard."""
         found: set[int] = set()
         offset = None
         while True:
@@ -197,35 +177,18 @@ class QdrantEdgePassageIndex:
     def count(self) -> int:
         return int(self._shard.count(self._q.CountRequest(exact=True)))
 
-    def _query(self, query: Any, limit: int, ids: Sequence[int] | None = None) -> Scored:
+    def _nearest(
+        self, query: list[float] | dict[int, float], limit: int, ids: Sequence[int] | None
+    ) -> Scored:
         q = self._q
+        if isinstance(query, dict):
+            nearest = q.Query.Nearest(self._sparse(query), using=SPARSE)
+        else:
+            nearest = q.Query.Nearest(query, using=DENSE)
         where = q.Filter(must=[q.HasIdCondition(set(ids))]) if ids is not None else None
-        found = self._shard.query(q.QueryRequest(limit=limit, query=query, filter=where))
+        found = self._shard.query(q.QueryRequest(limit=limit, query=nearest, filter=where))
         return [(int(p.id), float(p.score)) for p in found]
 
-    def dense_search(self, vector: np.ndarray, limit: int) -> Scored:
-        vector = np.asarray(vector, dtype=np.float32).tolist()
-        return self._query(self._q.Query.Nearest(vector, using=DENSE), limit)
-
-    def sparse_search(self, terms: Sequence[str], limit: int) -> Scored:
-        if not terms:
-            return []
-        query = self._q.Query.Nearest(self._sparse(query_weights(terms)), using=SPARSE)
-        return [(p, s) for p, s in self._query(query, limit) if s > 0]
-
-    def sparse_scores(self, terms: Sequence[str], ids: Sequence[int]) -> list[float]:
-        if not terms or not ids:
-            return [0.0] * len(ids)
-        query = self._q.Query.Nearest(self._sparse(query_weights(terms)), using=SPARSE)
-        scores = dict(self._query(query, len(ids), ids))
-        return [scores.get(p, 0.0) for p in ids]
-
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
-        records = self._shard.retrieve(list(ids), with_payload=False, with_vector=[DENSE])
-        by_id = {int(r.id): r.vector[DENSE] for r in records}
-        # A point deleted under a loaded build (a newer one is current): no similarity.
-        missing = [0.0] * self.dim
-        return np.asarray([by_id.get(p, missing) for p in ids], dtype=np.float32)
-
-    def document_frequency(self, term: str) -> int:
-        return self._frequencies.get(term, 0)
+    def _dense_vectors(self, ids: list[int]) -> dict[int, Sequence[float]]:
+        records = self._shard.retrieve(ids, with_payload=False, with_vector=[DENSE])
+        return {int(r.id): r.vector[DENSE] for r in records}

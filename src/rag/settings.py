@@ -12,7 +12,7 @@ __all__ = ["EMBED_MODELS", "LLM_BACKENDS", "STORES", "Settings", "load_settings"
 
 EMBED_MODELS = ("use-multilingual", "e5-small", "use+e5", "hash")
 LLM_BACKENDS = ("none", "openai-like")
-STORES = ("faiss", "qdrant-edge")
+STORES = ("faiss", "qdrant-edge", "qdrant")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -41,9 +41,13 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     embed_model: Literal["use-multilingual", "e5-small", "use+e5", "hash"] = "use-multilingual"
     embed_threads: int = Field(2, ge=1, le=64)
-    # Where passages are searched: FAISS + bm25s files in each build, or the Qdrant engine
-    # in-process (`pip install 'rag-footnotes[qdrant]'`), one shard under index/qdrant/.
-    store: Literal["faiss", "qdrant-edge"] = "faiss"
+    # Where passages are searched: FAISS + bm25s files in each build, the Qdrant engine
+    # in-process (`pip install 'rag-footnotes[qdrant]'`), one shard under index/qdrant/, or a
+    # Qdrant server or cluster (`pip install 'rag-footnotes[qdrant-server]'`) at qdrant_url.
+    store: Literal["faiss", "qdrant-edge", "qdrant"] = "faiss"
+    qdrant_url: str = "http://localhost:6333"  # ":memory:": qdrant-client's local mode (tests)
+    qdrant_api_key: SecretStr = SecretStr("")
+    qdrant_timeout: float = Field(10.0, gt=0, le=600)  # seconds, each request to the server
     # A calibration profile (rag.profile) other than the one shipped for the embedder.
     profile: Path | None = None
 
@@ -68,7 +72,7 @@ class Settings(BaseSettings):
     # Only for tests that serve pages on 127.0.0.1: never enable against the real web.
     fetch_allow_loopback: bool = False
 
-    @field_validator("llm_base_url")
+    @field_validator("llm_base_url", "qdrant_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")

@@ -1,8 +1,8 @@
 """The passage index ``RAG_STORE`` names: opened for a build's queries, written by a build.
 
 ``write`` puts the passages where the new build will find them and returns what its manifest
-must record; ``finish`` runs once the build is current (the embedded Qdrant shard then drops
-the points only older builds used); ``close`` releases files if the build failed.
+must record; ``finish`` runs once the build is current (the Qdrant stores then drop the
+points only older builds used); ``close`` releases files if the build failed.
 """
 
 from __future__ import annotations
@@ -10,19 +10,27 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from rag.errors import IndexError_
 from rag.faiss_index import FaissPassageIndex
 from rag.passage_index import BM25_B, BM25_K1, PassageIndex, PassagePoint
-from rag.settings import Settings
+from rag.settings import Settings, load_settings
 
-__all__ = ["TERM_FREQUENCIES", "PassageWriter", "open_passage_index", "open_writer"]
+if TYPE_CHECKING:
+    from rag.qdrant_common import QdrantPassages
 
-TERM_FREQUENCIES = "term_frequencies.json"  # term -> passages holding it (qdrant-edge)
-WEIGHTS_FILE = "rag_weights.json"  # beside the shard: the average length its weights use
+__all__ = [
+    "TERM_FREQUENCIES",
+    "PassageWriter",
+    "QdrantWriter",
+    "open_passage_index",
+    "open_writer",
+]
+
+TERM_FREQUENCIES = "term_frequencies.json"  # term -> passages holding it (the Qdrant stores)
 
 
 class PassageWriter(Protocol):
@@ -46,24 +54,70 @@ def open_passage_index(path: Path, manifest: dict[str, Any], point_ids: np.ndarr
         if index.faiss.ntotal != len(point_ids) or index.faiss.d != manifest["dim"]:
             raise IndexError_(f"FAISS index in {path} does not match its manifest")
         return index
-    if store == "qdrant-edge":
-        from rag.qdrant_index import QdrantEdgePassageIndex
-
+    if store in ("qdrant-edge", "qdrant"):
         sparse = manifest["sparse"]
+        average = float(sparse["average_length"])
         frequencies = json.loads((path / TERM_FREQUENCIES).read_text("utf-8"))
-        return QdrantEdgePassageIndex(
-            _index_dir_of(path) / manifest["shard"],
+        if store == "qdrant-edge":
+            from rag.qdrant_index import QdrantEdgePassageIndex
+
+            return QdrantEdgePassageIndex(
+                _index_dir_of(path) / manifest["shard"],
+                int(manifest["dim"]),
+                average_length=average,
+                frequencies=frequencies,
+            )
+        from rag.qdrant_server import QdrantServerPassageIndex
+
+        url, collection = manifest["qdrant"]["url"], manifest["qdrant"]["collection"]
+        return QdrantServerPassageIndex(
+            _server_client(url),
+            url,
+            collection,
             int(manifest["dim"]),
-            average_length=float(sparse["average_length"]),
+            average_length=average,
             frequencies=frequencies,
         )
     raise IndexError_(f"the index in {path} names an unknown store {store!r}: run `rag index`")
 
 
+def _server_client(url: str) -> Any:
+    """The client for the server a build was written to: the one this process already has,
+    else a new one with the key and timeout from the environment (never from the manifest)."""
+    from rag.qdrant_server import connect, shared_client
+
+    client = shared_client(url)
+    if client is not None:
+        return client
+    settings = load_settings()
+    return connect(url, settings.qdrant_api_key.get_secret_value(), settings.qdrant_timeout)
+
+
 def open_writer(settings: Settings, dim: int, build_dir: Path) -> PassageWriter:
     """The writer for ``settings.store`` (a ConfigError if its package is missing)."""
     if settings.store == "qdrant-edge":
-        return QdrantEdgeWriter(settings, dim, build_dir)
+        from rag.qdrant_index import QdrantEdgePassageIndex, require_qdrant_edge, shard_dir
+
+        require_qdrant_edge()
+        relative = shard_dir(Path("."), settings.embed_model, dim).as_posix()
+        index = QdrantEdgePassageIndex(settings.index_dir / relative, dim)
+        return QdrantWriter(index, build_dir, {"shard": relative})
+    if settings.store == "qdrant":
+        from rag.qdrant_server import (
+            QdrantServerPassageIndex,
+            collection_name,
+            connect,
+            display_url,
+        )
+
+        url = settings.qdrant_url
+        client = connect(url, settings.qdrant_api_key.get_secret_value(), settings.qdrant_timeout)
+        collection = collection_name(settings.embed_model, dim)
+        index = QdrantServerPassageIndex(client, url, collection, dim, create=True)
+        # The URL without credentials; the key stays in the settings.
+        return QdrantWriter(
+            index, build_dir, {"qdrant": {"url": display_url(url), "collection": collection}}
+        )
     return FaissWriter(dim, build_dir)
 
 
@@ -86,24 +140,13 @@ class FaissWriter:
         pass
 
 
-class QdrantEdgeWriter:
-    """Upserts into the shared shard only the passages it lacks; deletes the rest later."""
+class QdrantWriter:
+    """Upserts into the shared Qdrant points (the embedded shard, or the server's
+    collection) only the passages they lack; deletes the ones no build needs later."""
 
-    def __init__(self, settings: Settings, dim: int, build_dir: Path) -> None:
-        from rag.qdrant_index import QdrantEdgePassageIndex, require_qdrant_edge, shard_dir
-
-        require_qdrant_edge()
-        self.relative = shard_dir(Path("."), settings.embed_model, dim).as_posix()
-        self.path = settings.index_dir / self.relative
-        self.build_dir = build_dir
-        self.index = QdrantEdgePassageIndex(self.path, dim)
+    def __init__(self, index: QdrantPassages, build_dir: Path, where: dict[str, Any]) -> None:
+        self.index, self.build_dir, self.where = index, build_dir, where
         self.stale: set[int] = set()
-
-    def _previous_length(self) -> float | None:
-        try:
-            return float(json.loads((self.path / WEIGHTS_FILE).read_text("utf-8"))["average"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
 
     def write(self, points: list[PassagePoint]) -> dict[str, Any]:
         # bm25s counts a passage without terms as one empty term; so do the weights here.
@@ -111,7 +154,7 @@ class QdrantEdgeWriter:
         self.index.average_length = average
         existing = self.index.ids()
         self.index.upsert([p for p in points if p.id not in existing])
-        if self._previous_length() != average:
+        if self.index.recorded_length() != average:
             # The average passage length changed: every kept passage's weights change too.
             self.index.update_terms([p for p in points if p.id in existing])
         self.index.optimize()
@@ -121,16 +164,11 @@ class QdrantEdgeWriter:
         (self.build_dir / TERM_FREQUENCIES).write_text(
             json.dumps(frequencies, ensure_ascii=False), "utf-8"
         )
-        return {
-            "shard": self.relative,
-            "sparse": {"average_length": average, "k1": BM25_K1, "b": BM25_B},
-        }
+        return self.where | {"sparse": {"average_length": average, "k1": BM25_K1, "b": BM25_B}}
 
     def finish(self) -> None:
         self.index.delete(sorted(self.stale))
-        (self.path / WEIGHTS_FILE).write_text(
-            json.dumps({"average": self.index.average_length}), "utf-8"
-        )
+        self.index.record_length()
         self.close()
 
     def close(self) -> None:
