@@ -100,13 +100,29 @@ def test_a_question_naming_a_cited_author_finds_the_claim_that_cites_them(
     assistant_over: Over,
 ) -> None:
     """The footnote entry names the author; the claim under the footnote is what answers
-    (the chain read backwards), not the entry itself, and not the uncited sentence."""
+    what she expects (the chain read backwards), not the entry itself."""
     from rag.ranking import rank_sentences
 
     assistant = assistant_over("rail.md", CITED)
-    found = assistant._search("Who is Marta Oksanen?", 5)
+    found = assistant._search("What freight volume does Marta Oksanen expect by 2028?", 5)
     ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
     best = found.store.unit_text(ranked[0].sentence)
     assert best.startswith("The corridor will carry")
     assert ranked[0].lexical > 0
     assert all(found.store.passages[c.passage].kind != "footnote" for c in ranked)
+
+
+def test_who_a_cited_author_is_is_answered_by_the_entry_naming_them(
+    assistant_over: Over,
+) -> None:
+    """ "Who is Marta Oksanen?" is nothing but a name that only the footnote entry holds:
+    the entry, author and title of the source, is where the documents say who she is (an
+    entry without closing punctuation is no heading)."""
+    from rag.ranking import rank_sentences
+
+    assistant = assistant_over("rail.md", CITED)
+    found = assistant._search("Who is Marta Oksanen?", 5)
+    ranked = rank_sentences(found.store, found.query, found.hits, assistant.profile)
+    assert found.store.unit_text(ranked[0].sentence).startswith("Marta Oksanen")
+    answer = assistant.query("Who is Marta Oksanen?")
+    assert not answer.abstained and answer.citations[0].footnotes[0].label == "1"

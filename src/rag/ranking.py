@@ -153,6 +153,24 @@ def holds_wanted(query: Query, features: UnitFeatures) -> bool:
     )
 
 
+def _passage_names(store: IndexStore, query: Query, row: int) -> frozenset[int]:
+    """Which of the question's names a passage holds (by word index)."""
+    record = store.passages[row]
+    terms = frozenset().union(
+        *(store.unit_features(u).terms for u in range(record.first_sentence, record.last_sentence))
+    )
+    direct, translated = _found_words(query.words, query.translations, terms)
+    return frozenset(i for i in direct | translated if i < len(query.names) and query.names[i])
+
+
+def _names_only_in(store: IndexStore, query: Query, entry: int, claims: list[int]) -> bool:
+    """Whether the question is only names, and the entry holds one its claims' passages don't."""
+    if not query.names or not all(query.names):
+        return False
+    held = _passage_names(store, query, entry)
+    return bool(held - frozenset().union(*(_passage_names(store, query, r) for r in claims)))
+
+
 def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[tuple[int, float]]:
     """(passage row, retrieval score) of the passages whose sentences are ranked.
 
@@ -160,13 +178,18 @@ def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[
     claims under its footnote, not a claim; its title often paraphrases the question and
     would outrank the sentence that answers. So, unless the question asks about sources, a
     retrieved entry stands for the claims it backs: their passages are ranked in its place
-    (a question naming a cited author finds the claim that cites them).
+    (a question naming a cited author finds the claim that cites them). A question that is
+    nothing but names ("Who is Emil Avdaliani?", «Кто такой …?») asks who or what they are;
+    when the entry holds one that none of its claims does (the cited author, whom the claim
+    never mentions), the entry is ranked too: it is where the documents say who that is.
     """
     out: dict[int, float] = {}
     for hit in hits:
         record = store.passages[hit.row]
         if record.kind == "footnote" and not query.about_sources:
             rows = store.claim_passages(hit.row)
+            if _names_only_in(store, query, hit.row, rows):
+                rows = [*rows, hit.row]
         else:
             rows = [hit.row]
         for row in rows:
@@ -193,8 +216,8 @@ def rank_sentences(
         record = store.passages[row]
         for sentence, units in store.sentence_groups(row):
             features = store.unit_features(sentence)
-            if features.heading:
-                continue  # a title names a topic; it answers nothing
+            if features.heading and record.kind != "footnote":
+                continue  # a title names a topic; it answers nothing (an entry is no title)
             typed = holds_wanted(query, features)
             if not typed and query.wanted in STRICT:
                 continue  # "how many" is not answered by a sentence without a figure
