@@ -397,7 +397,7 @@ def test_source_file_name_is_always_a_safe_single_name(label: str) -> None:
 def test_extract_main_text_falls_back_when_trafilatura_finds_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("rag.sources.trafilatura.bare_extraction", lambda *a, **k: None)
+    monkeypatch.setattr("trafilatura.bare_extraction", lambda *a, **k: None)
     html = "<html><title>Tiny &amp; small</title><body><p>Hi.</p><p>Share</p></body></html>"
     assert extract_main_text(html) == ("Tiny & small", "Hi.")
 

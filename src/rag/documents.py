@@ -28,6 +28,7 @@ from rag.footnotes import (
 from rag.front_matter import front_matter
 from rag.models import Footnote
 from rag.text import FOOTNOTE_MARKER
+from rag.web_text import RELATED_BLOCK, html_to_text, is_furniture
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -43,24 +44,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Boilerplate, by rules. Each is a whole line.
-_SHARE_WORDS = (
-    r"paylaş|поделиться|share(?: this)?|tweet|facebook|twitter|x|whatsapp|telegram|linkedin|"
-    r"e-?mail|print|печать|yazdır|vk|вконтакте"
-)
-SHARE_LINE = re.compile(rf"^\s*(?:(?:{_SHARE_WORDS})\s*[|·•/,]?\s*)+$", re.IGNORECASE)
-ALSO_AVAILABLE = re.compile(
-    r"^\s*(?:эта статья также доступна|статья доступна также|this article is also available|"
-    r"also available in|read (?:this|it) in|bu (?:makale|yazı)(?:nın)? (?:ayrıca|diğer)|"
-    r"diğer dillerde)",
-    re.IGNORECASE,
-)
-RELATED_BLOCK = re.compile(
-    r"^\s*(?:похожие материалы|читайте также|смотрите также|related(?: articles| posts| "
-    r"content| stories)?|you may also like|more from|benzer (?:içerikler|yazılar|haberler)|"
-    r"ilgili (?:içerikler|yazılar|haberler))\s*:?",
-    re.IGNORECASE,
-)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
 # Scope units: a list item ("- …", "* …", "1. …") and a quote line ("> …") stand alone.
 _LIST_BULLET = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+(?=\S)")
@@ -287,7 +270,7 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
             in_notes = True
             continue
         in_notes = False
-        if SHARE_LINE.match(stripped) or ALSO_AVAILABLE.match(stripped) or is_repeat:
+        if is_furniture(stripped) or is_repeat:
             units.close()
             continue
         if _MD_HEADING.match(line) or _RULE.match(line):
@@ -344,16 +327,6 @@ def _doc_id(relative: Path, taken: set[str]) -> str:
     return unique
 
 
-def _html_to_text(html: str) -> tuple[str, str]:
-    import trafilatura  # heavy: only when a corpus holds HTML
-
-    text = trafilatura.extract(html, include_comments=False, include_tables=True) or ""
-    # trafilatura ends each block with one line break; paragraphs here are blank-line separated
-    text = "\n\n".join(line for line in text.splitlines() if line.strip())
-    meta = trafilatura.extract_metadata(html)
-    return (meta.title if meta and meta.title else ""), text
-
-
 def load_documents(docs_dir: Path) -> tuple[list[Document], list[tuple[str, str]]]:
     """Every readable document under ``docs_dir``, and (path, reason) for each skipped file."""
     from rag.errors import DocumentError
@@ -372,7 +345,7 @@ def load_documents(docs_dir: Path) -> tuple[list[Document], list[tuple[str, str]
             text = read_text_file(path)
             title = ""
             if path.suffix.lower() in (".html", ".htm"):
-                title, text = _html_to_text(text)
+                title, text = html_to_text(text)
                 if not text.strip():
                     raise ValueError("no readable text in the HTML")
         except (OSError, ValueError) as err:

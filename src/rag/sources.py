@@ -19,13 +19,13 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
-import trafilatura
 
 from rag.addresses import address_refusal, resolve
 from rag.documents import front_matter
 from rag.errors import FetchError
 from rag.models import Footnote
 from rag.settings import Settings
+from rag.web_text import extract_main_text, one_line
 
 __all__ = [
     "FetchReport",
@@ -48,15 +48,6 @@ _TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-# Lines that are page furniture, not content; trafilatura keeps some of them when they are
-# plain paragraphs rather than elements with a telling class name. Whole-line matches only,
-# so "Related to this, ..." in an article survives.
-_BOILERPLATE = re.compile(
-    r"^(?:(?:share( this)?|поделиться|paylaş|read (also|more)|related( articles| posts| news)?"
-    r"|читайте также|смотрите также|похожие материалы|ilgili haberler|subscribe|follow us)\W*"
-    r"|(?:also available in|share on|поделиться в)\b.{0,60})$",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -207,7 +198,7 @@ def _fetch(client: httpx.Client, url: str, settings: Settings) -> FetchedPage:
     except httpx.InvalidURL:  # e.g. "Location: javascript:…", which httpx cannot even parse
         raise FetchError("refused: the page redirects to an URL that is not http(s)") from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"request failed: {_one_line(str(exc)) or type(exc).__name__}") from None
+        raise FetchError(f"request failed: {one_line(str(exc)) or type(exc).__name__}") from None
     raise FetchError(f"too many redirects (more than {settings.fetch_max_redirects})")
 
 
@@ -251,7 +242,7 @@ def _send(
             return client.send(request, stream=True)
         except httpx.ConnectError as exc:
             error = exc  # try the host's next address
-    raise FetchError(f"could not connect to {target.host}: {_one_line(str(error))}")
+    raise FetchError(f"could not connect to {target.host}: {one_line(str(error))}")
 
 
 def _read_page(
@@ -302,33 +293,13 @@ def _decode(body: bytes, charset: str | None, *, sniff: bool = False) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-def extract_main_text(html: str, url: str = "") -> tuple[str, str]:
-    """``(title, main text)`` of an HTML page; navigation, share and related links dropped.
-
-    Paragraphs are separated by blank lines. When trafilatura finds no article body, the
-    page's text blocks are used instead, still without the boilerplate lines.
-    """
-    document = trafilatura.bare_extraction(
-        html, url=url or None, include_comments=False, with_metadata=True
-    )
-    if document is None:  # too little text for an article; still take what the page has
-        document = trafilatura.extract_metadata(html)
-    title = _one_line(getattr(document, "title", None) or "")
-    text = getattr(document, "text", None) or trafilatura.baseline(html)[1]
-    lines = (line.strip() for line in text.splitlines())
-    paragraphs = [line for line in lines if line and not _BOILERPLATE.match(line)]
-    if paragraphs and paragraphs[0] == title:
-        del paragraphs[0]  # the page's own <h1>; the source file has the title as its heading
-    return title, "\n\n".join(paragraphs)
-
-
 def render_source_file(label: str, url: str, title: str, text: str, fetched_at: datetime) -> str:
     """The ``<label>.md`` text: front matter (label, url, title, fetched), heading, main text."""
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)  # our clock is UTC; say so explicitly
-    heading = _one_line(title) or _one_line(url)
+    heading = one_line(title) or one_line(url)
     return (
-        f"---\nlabel: {_one_line(label)}\nurl: {_one_line(url)}\ntitle: {heading}\n"
+        f"---\nlabel: {one_line(label)}\nurl: {one_line(url)}\ntitle: {heading}\n"
         f"fetched: {fetched_at.isoformat(timespec='seconds')}\n---\n\n"
         f"# {heading}\n\n{text.strip()}\n"
     )
@@ -351,7 +322,3 @@ def _write_atomically(path: Path, content: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
