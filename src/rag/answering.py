@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answerability import Decision, decide, features_of
-from rag.models import Answer, Citation, Footnote, Passage
+from rag.models import Answer, Citation, Footnote, Passage, marker_text
 from rag.profile import Profile
 from rag.query import Query
 from rag.ranking import Candidate, QueryTerms, holds_wanted, query_terms, rank_sentences
@@ -166,7 +166,7 @@ class ExtractiveAnswerer:
                     citations.append(replace(source, marker=len(citations) + 1))
                     markers.append(citations[-1])
             quote = strip_markers(self.store.docs[markers[0].doc_id].text[claim.start : claim.end])
-            parts.append(quote + " " + "".join(f"[{c.marker}]" for c in markers))
+            parts.append(quote + " " + "".join(marker_text(c.marker) for c in markers))
         return Answer(text=" ".join(parts), citations=citations, **basis)
 
     def as_claims(self, candidates: list[Candidate], query: Query) -> list[Candidate]:

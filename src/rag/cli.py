@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.index import footnote_counts
-from rag.models import Answer, Footnote
+from rag.models import Answer, Footnote, marker_text
 from rag.settings import load_settings
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"unsupported, citation removed: {flag.sentence} ({flag.reason})")
     for c in answer.citations:
         text = " ".join(c.text.split())
-        lines.append(f"[{c.marker}] {text}")
+        lines.append(f"{marker_text(c.marker)} {text}")
         lines.append(f"    — {c.title} ({c.doc_id}, chars {c.start}–{c.end})")
         lines.extend(f"    {_footnote_line(note)}" for note in c.footnotes)
     return "\n".join(lines).rstrip()

@@ -16,14 +16,10 @@ import re
 from urllib.parse import unquote, urlparse
 
 from rag.models import Footnote
+from rag.text import MD_LINK
 
 __all__ = ["find_url", "host_of", "merge_entries", "parse_entry", "title_from_url"]
 
-# "[text](url)" or "[text](<url with spaces>)", with an optional "title" after the URL.
-_MD_LINK = re.compile(
-    r"\[(?P<text>[^\]\n]+)\]\(\s*(?:<(?P<angled>[^<>\n]+)>|(?P<url>(?:[^()\s]|\([^()\s]*\))+))"
-    r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)",
-)
 _ANGLED_URL = re.compile(r"<(?P<url>https?://[^<>\n]+)>", re.IGNORECASE)
 _PLAIN_URL = re.compile(r"https?://[^\s<>\"«»“”]+", re.IGNORECASE)
 # After a space, a URL goes on only with what can be nothing but more of its path: a file
@@ -62,7 +58,7 @@ def _balanced(url: str) -> str:
 def find_url(body: str) -> tuple[str, int, int, str] | None:
     """The entry's URL, the span it takes in ``body``, and what to leave there instead
     (a markdown link leaves its text). Spaces inside a URL are written ``%20``."""
-    link = _MD_LINK.search(body)
+    link = next((m for m in MD_LINK.finditer(body) if m.group("angled") or m.group("url")), None)
     if link and re.match(r"https?://", link.group("angled") or link.group("url"), re.I):
         url = (link.group("angled") or link.group("url")).strip()
         return url.replace(" ", "%20"), link.start(), link.end(), link.group("text")

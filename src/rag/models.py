@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Answer", "Citation", "Footnote", "IndexStats", "Passage", "SentenceFlag"]
+__all__ = [
+    "CITATION_MARKER",
+    "Answer",
+    "Citation",
+    "Footnote",
+    "IndexStats",
+    "Passage",
+    "SentenceFlag",
+    "marker_text",
+]
+
+# The one format of an answer's citation markers: "[n]", n a Citation.marker. Written by the
+# answerers, read by verification and the UI; a markdown link "[1](url)" is not one.
+CITATION_MARKER = re.compile(r"\[(\d+)\](?!\()")
+
+
+def marker_text(number: int) -> str:
+    """The marker ``[number]`` that cites Citation ``number`` in an answer's text."""
+    return f"[{number}]"
 
 
 @dataclass(frozen=True, slots=True)

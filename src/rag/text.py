@@ -12,8 +12,11 @@ from functools import lru_cache
 
 import Stemmer
 
+from rag.models import CITATION_MARKER
+
 __all__ = [
     "FOOTNOTE_MARKER",
+    "MD_LINK",
     "WORD",
     "content_stems",
     "content_words",
@@ -298,18 +301,18 @@ def _asked_in_russian(text: str) -> bool:
 def strip_markers(text: str) -> str:
     """``text`` without the document's own footnote markers (and the space they leave), and
     with markdown links reduced to their text (a "[3](url)" must not read as a citation)."""
-    spaced = FOOTNOTE_MARKER.sub(" ", _MD_LINK.sub(r"\g<text>", text))
+    spaced = FOOTNOTE_MARKER.sub(" ", MD_LINK.sub(r"\g<text>", text))
     # Any other bracketed number ("[2019]") would read as a citation marker: "(2019)".
-    spaced = _BRACKETED_NUMBER.sub(r"(\1)", spaced)
+    spaced = CITATION_MARKER.sub(r"(\1)", spaced)
     return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", spaced)).strip()
 
 
-# "[text](url)", "[text](url_(with)_parens)", "[text](<url with spaces>)", "[text](url "title")".
-_MD_LINK = re.compile(
-    r"\[(?P<text>[^\]\n]+)\]\(\s*(?P<url><[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))*)"
-    r"(?:\s+\"[^\"\n]*\")?\s*\)"
+# A markdown link: "[text](url)", "[text](url_(with)_parens)", "[text](<url with spaces>)",
+# "[text](url "title")" or 'title'; the URL may be empty ("[text]()").
+MD_LINK = re.compile(
+    r"\[(?P<text>[^\]\n]+)\]\(\s*(?:<(?P<angled>[^<>\n]*)>|(?P<url>(?:[^()\s]|\([^()\s]*\))*))"
+    r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)",
 )
-_BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?…)»”])")
 
 NOT_COVERED = {

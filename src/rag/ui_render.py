@@ -15,7 +15,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from rag.models import Answer, Passage
+from rag.models import CITATION_MARKER, Answer, Passage
 from rag.ui_cards import CardView, FootnoteView, render_card
 from rag.ui_labels import labels_for
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from rag.sources import FetchReport
 
 NEARBY_CHARS = 300  # of each closest passage shown when the answer abstains
-MARKER = re.compile(r"\[(\d{1,3})\]")
 # What Markdown would interpret in a chat message, as numeric entities (never Markdown syntax).
 _MARKDOWN_SPECIALS = {ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]()#+-!|~$:="}
 
@@ -71,7 +70,7 @@ def render_answer(
     known = {c.marker for c in answer.citations}
     parts: list[str] = []
     pos = 0
-    for match in MARKER.finditer(answer.text):
+    for match in CITATION_MARKER.finditer(answer.text):
         n = int(match.group(1))
         if n not in known:
             continue  # not one of ours: leave it in the text as written

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from rag.models import Answer, Citation, Passage, SentenceFlag
+from rag.models import CITATION_MARKER, Answer, Citation, Passage, SentenceFlag, marker_text
 from rag.text import (
     FOOTNOTE_MARKER,
     content_stems,
@@ -49,7 +49,6 @@ _SENTINEL = re.compile(r"NOT[_ ]IN[_ ]DOCUMENTS", re.IGNORECASE)
 _MARKER = r"\[(?:passages?\s*)?(\d+(?:\s*[,;–-]\s*\d+)*)\](?!\()"
 _MARKER_RE = re.compile(_MARKER, re.IGNORECASE)
 _MARKER_RUN = re.compile(rf"[ \t]*{_MARKER}(?:[ \t]*,?[ \t]*{_MARKER})*", re.IGNORECASE)
-_PLAIN_MARKER = re.compile(r"\[(\d+)\](?!\()")
 _BOUNDARY = re.compile(
     rf"(?P<end>[.!?…]+[\"'»”’)]*(?:[ \t]*{_MARKER})*)(?P<gap>[ \t]+|[ \t]*\n\s*|$)"
     r"|(?P<newline>[ \t]*\n\s*)",
@@ -123,7 +122,7 @@ def verify_answer(
 
 def markers_consistent(answer: Answer) -> bool:
     """True when the ``[n]`` in the text are exactly the citations' markers, each cited once."""
-    in_text = {int(n) for n in _PLAIN_MARKER.findall(answer.text)}
+    in_text = {int(n) for n in CITATION_MARKER.findall(answer.text)}
     markers = [c.marker for c in answer.citations]
     return in_text == set(markers) and markers == sorted(set(markers))
 
@@ -270,7 +269,7 @@ def _assemble(
     for sentence in sentences:
         for i in sentence.cited:
             marker_of.setdefault(i, len(marker_of) + 1)
-        marks = "".join(f"[{marker_of[i]}]" for i in sentence.cited)
+        marks = "".join(marker_text(marker_of[i]) for i in sentence.cited)
         parts.append(_with_markers(sentence.body, marks) + sentence.sep)
     citations = [
         Citation(**{f.name: getattr(passages[i], f.name) for f in fields(Passage)}, marker=n)
