@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.embedding_adapter import LlamaIndexEmbedding
 from rag.embeddings import (
     Embedder,
     EmbeddingCache,
     HashEmbedder,
-    LlamaIndexEmbedding,
     PairedEmbedder,
     make_embedder,
     word_embedder,

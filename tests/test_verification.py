@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from helpers.passages import PESKOV
 from rag.models import Answer, Citation, Footnote, Passage
 from rag.text import not_covered_message
-from rag.verification import markers_consistent, split_sentences, verify_answer
+from rag.verification import answer_sentences, markers_consistent, verify_answer
 
 PUTIN_RU = Passage(
     doc_id="article",
@@ -214,9 +214,9 @@ def test_russian_answer_is_checked_with_russian_stems() -> None:
 
 
 def test_sentence_splitting_keeps_initials_abbreviations_and_trailing_markers() -> None:
-    pieces = [s for s, _ in split_sentences("В. В. Путин, т.е. президент, звонил. [1] Next [2]!")]
+    pieces = [s for s, _ in answer_sentences("В. В. Путин, т.е. президент, звонил. [1] Next [2]!")]
     assert pieces == ["В. В. Путин, т.е. президент, звонил. [1]", "Next [2]!"]
-    assert [s for s, _ in split_sentences("One [1]\n- Two [2]\n\nThree")] == [
+    assert [s for s, _ in answer_sentences("One [1]\n- Two [2]\n\nThree")] == [
         "One [1]",
         "- Two [2]",
         "Three",

@@ -3,7 +3,7 @@
 
 Every embedder returns L2-normalised float32 rows, so inner product is cosine similarity.
 :class:`EmbeddingCache` keys vectors by (embedder, text hash) so a rebuild re-embeds only
-what changed. :class:`LlamaIndexEmbedding` adapts any of them to llama-index.
+what changed. rag.embedding_adapter adapts any of them to llama-index.
 """
 
 from __future__ import annotations
@@ -239,12 +239,3 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
-
-
-def __getattr__(name: str) -> object:
-    # The llama-index adapter imports llama_index.core (~1.5 s): only when asked for.
-    if name == "LlamaIndexEmbedding":
-        from rag.embedding_adapter import LlamaIndexEmbedding
-
-        return LlamaIndexEmbedding
-    raise AttributeError(name)

@@ -23,7 +23,7 @@ from rag.text import (
     strip_markers,
 )
 
-__all__ = ["NOT_IN_DOCUMENTS", "Embed", "markers_consistent", "split_sentences", "verify_answer"]
+__all__ = ["NOT_IN_DOCUMENTS", "Embed", "answer_sentences", "markers_consistent", "verify_answer"]
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -127,8 +127,9 @@ def markers_consistent(answer: Answer) -> bool:
     return in_text == set(markers) and markers == sorted(set(markers))
 
 
-def split_sentences(text: str) -> list[tuple[str, str]]:
-    """``text`` as (sentence, following whitespace) pairs; markers after a full stop stay."""
+def answer_sentences(text: str) -> list[tuple[str, str]]:
+    """An answer's ``text`` as (sentence, following whitespace) pairs; the markers after a
+    full stop stay with their sentence. (A document's sentences, with offsets: rag.chunking.)"""
     out: list[tuple[str, str]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
@@ -163,7 +164,7 @@ def _parse(raw: str, passage_count: int) -> list[_Sentence]:
     # The documents' own markers ([ii], [^3]) that the LLM copied: never LLM markers.
     raw = FOOTNOTE_MARKER.sub(_keep_numeric_marker, raw)
     sentences: list[_Sentence] = []
-    for text, sep in split_sentences(raw):
+    for text, sep in answer_sentences(raw):
         if _SENTINEL.search(text):
             continue
         numbers_cited = [n for m in _MARKER_RE.finditer(text) for n in _expand(m.group(1))]
@@ -204,7 +205,7 @@ def _evidence_of(passage: Passage) -> _Evidence:
     """What a passage can vouch for: its words, numbers, title and footnote entries."""
     text = strip_markers(passage.text)
     meta = " ".join([passage.title, *(f"{f.title} {f.publisher}" for f in passage.footnotes)])
-    sentences = [s for s, _ in split_sentences(text)] or [text]
+    sentences = [s for s, _ in answer_sentences(text)] or [text]
     return _Evidence(content_stems(f"{text} {meta}"), numbers(f"{text} {meta}"), sentences)
 
 
