@@ -314,8 +314,8 @@ class StreamingAssistant:
         yield "opened in 2031. [1]"
         yield Answer("The port opened in 2031. [1]", [citation(1, "opened in 2031")], mode="llm")
 
-    def store(self) -> SimpleNamespace:
-        return SimpleNamespace(docs={})  # the cited document is gone: cards quote the citation
+    def document_text(self, doc_id: str) -> str | None:
+        return None  # the cited document is gone: cards quote the citation
 
 
 def test_llm_answer_streams_then_gets_its_markers() -> None:

@@ -223,6 +223,12 @@ class Assistant:
             log.info("a rebuild is already running; answering from the current index")
         return self._store or current
 
+    def document_text(self, doc_id: str) -> str | None:
+        """The indexed text of document ``doc_id`` (None if the index holds no such one):
+        what citations' offsets point into."""
+        doc = self.store().docs.get(doc_id)
+        return None if doc is None else doc.text
+
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents with their passage and footnote counts."""
         store = self.store()

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from rag.assistant import Assistant, DocumentInfo
-    from rag.store import IndexStore
 
 __all__ = ["AssistantUI"]
 
@@ -158,18 +157,17 @@ class AssistantUI:
         A cited passage of a footnote's source is shown in that footnote's card (under the
         claim it backs) rather than in a card of its own.
         """
-        store = self.assistant.store()
         texts: dict[str, str] = {}
         for c in answer.citations:
-            doc = store.docs.get(c.doc_id)
-            if doc is not None and doc.text[c.start : c.end] == c.text:
-                texts[c.doc_id] = doc.text
+            text = self.assistant.document_text(c.doc_id)
+            if text is not None and text[c.start : c.end] == c.text:
+                texts[c.doc_id] = text
         # A document that changed since the answer (a rebuild): its cards quote the citation.
         for c in answer.citations:
             if c.doc_id in texts and texts[c.doc_id][c.start : c.end] != c.text:
                 del texts[c.doc_id]
         groups = group_citations(answer.citations, texts)
-        notes = [self._footnote_views(store, group, answer) for group in groups]
+        notes = [self._footnote_views(group, answer) for group in groups]
         shown: set[int] = set()
         for views in notes:  # a cited source passage is its marker's target once only
             for i, f in enumerate(views):
@@ -182,16 +180,16 @@ class AssistantUI:
             if not all(c.marker in shown for c in group)
         ]
 
-    def _footnote_views(
-        self, store: IndexStore, group: Sequence[Citation], answer: Answer
-    ) -> list[FootnoteView]:
+    def _footnote_views(self, group: Sequence[Citation], answer: Answer) -> list[FootnoteView]:
         """The footnotes of a card's citations (each once), with their sources' passages."""
         views: dict[str, FootnoteView] = {}
         for c in group:
             for note in c.footnotes:
                 if note.label in views:
                     continue
-                fetched = bool(note.source_doc_id and note.source_doc_id in store.docs)
+                fetched = bool(
+                    note.source_doc_id and self.assistant.document_text(note.source_doc_id)
+                )
                 source = note.source_doc_id if fetched else None
                 views[note.label] = self._footnote_view(note, fetched, source, c, answer)
         return list(views.values())
