@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import rag
-from rag.text import not_covered_message
+from rag.models import not_covered_message
 
 if TYPE_CHECKING:
     from conftest import AnswerCheck

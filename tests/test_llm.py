@@ -18,9 +18,8 @@ from rag.llm import (
     llm_abstained_note,
     llm_failure_note,
 )
-from rag.models import Answer, Passage
+from rag.models import Answer, Passage, not_covered_message
 from rag.settings import Settings
-from rag.text import not_covered_message
 from rag.tokens import count_tokens
 from rag.verification import markers_consistent
 

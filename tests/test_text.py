@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from rag.models import not_covered_message
 from rag.text import (
     FOOTNOTE_MARKER,
     content_stems,
     content_words,
     detect_language,
     is_cyrillic,
-    not_covered_message,
     numbers,
     search_terms,
     skeleton,

@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.passages import PESKOV
-from rag.models import Answer, Citation, Footnote, Passage
-from rag.text import not_covered_message
+from rag.models import Answer, Citation, Footnote, Passage, not_covered_message
 from rag.verification import answer_sentences, markers_consistent, verify_answer
 
 PUTIN_RU = Passage(

@@ -15,13 +15,13 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answerability import Decision, decide, features_of
-from rag.models import Answer, Citation, Footnote, Passage, marker_text
+from rag.models import Answer, Citation, Footnote, Passage, marker_text, not_covered_message
 from rag.profile import Profile
 from rag.query import Query
 from rag.ranking import Candidate, QueryTerms, holds_wanted, query_terms, rank_sentences
 from rag.retrieval import Hit
 from rag.store import IndexStore
-from rag.text import not_covered_message, strip_markers
+from rag.text import strip_markers
 
 __all__ = ["ExtractiveAnswerer", "passage_of"]
 

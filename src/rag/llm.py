@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from rag.errors import ConfigError, LLMError
 from rag.llm_prompt import build_prompt, fit_passages, prompt_lines, render_prompt
 from rag.llm_reply import STOP_SEQUENCES, clean_reply, visible_deltas
-from rag.models import Answer, Passage
+from rag.models import Answer, Passage, not_covered_message
 from rag.settings import Settings
-from rag.text import detect_language, not_covered_message
+from rag.text import detect_language
 from rag.verification import Embed, verify_answer
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ __all__ = [
     "Passage",
     "SentenceFlag",
     "marker_text",
+    "not_covered_message",
 ]
 
 # The one format of an answer's citation markers: "[n]", n a Citation.marker. Written by the
@@ -25,6 +26,19 @@ CITATION_MARKER = re.compile(r"\[(\d+)\](?!\()")
 def marker_text(number: int) -> str:
     """The marker ``[number]`` that cites Citation ``number`` in an answer's text."""
     return f"[{number}]"
+
+
+# What an abstaining answer says, in the question's language.
+NOT_COVERED = {
+    "ru": "В этих документах нет ответа на этот вопрос.",
+    "en": "These documents don't cover this question.",
+    "tr": "Bu belgelerde bu sorunun cevabı yok.",
+}
+
+
+def not_covered_message(language: str) -> str:
+    """The abstention text, in the question's language (English for any other)."""
+    return NOT_COVERED.get(language, NOT_COVERED["en"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,6 @@ __all__ = [
     "detect_language",
     "is_cyrillic",
     "is_heading",
-    "not_covered_message",
     "numbers",
     "question_words",
     "search_terms",
@@ -314,14 +313,3 @@ MD_LINK = re.compile(
     r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)",
 )
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?…)»”])")
-
-NOT_COVERED = {
-    "ru": "В этих документах нет ответа на этот вопрос.",
-    "en": "These documents don't cover this question.",
-    "tr": "Bu belgelerde bu sorunun cevabı yok.",
-}
-
-
-def not_covered_message(language: str) -> str:
-    """The abstention text, in the question's language (English for any other)."""
-    return NOT_COVERED.get(language, NOT_COVERED["en"])

@@ -13,12 +13,19 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from rag.models import CITATION_MARKER, Answer, Citation, Passage, SentenceFlag, marker_text
+from rag.models import (
+    CITATION_MARKER,
+    Answer,
+    Citation,
+    Passage,
+    SentenceFlag,
+    marker_text,
+    not_covered_message,
+)
 from rag.text import (
     FOOTNOTE_MARKER,
     content_stems,
     detect_language,
-    not_covered_message,
     numbers,
     strip_markers,
 )
