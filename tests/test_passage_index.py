@@ -270,6 +270,11 @@ def test_a_qdrant_store_without_its_package_names_the_install(
     extra: str,
 ) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+
+    def embedding(*args: object) -> None:
+        raise AssertionError("embedded before checking the store's package")
+
+    monkeypatch.setattr(rag.index, "_embed_all", embedding)
     with pytest.raises(ConfigError, match=rf"pip install 'rag-footnotes\[{extra}\]'"):
         build_index(on_store(hash_settings, store), HashEmbedder())
 

@@ -4,7 +4,7 @@ Ranking and answering read ``store.sentence_vectors[rows]``: an int gives one ve
 sequence of rows gives one row each. Two implementations:
 
 * ``MappedSentenceVectors`` (``faiss``): the build's ``sentences.npy``, memory-mapped, so RAM
-  holds only the pages questions touch;
+  holds only the pages questions touch (``ArraySentenceVectors`` over any array);
 * ``StoredSentenceVectors`` (``qdrant-edge``, ``qdrant``): the vectors are points of a second
   shard or collection, under ``sentence_id``s; the sentences of a question's passages are
   read in one batched retrieve (``prefetch``) and kept in a small cache.
@@ -25,6 +25,7 @@ from rag.passage_index import PassageIndex
 __all__ = [
     "CACHE_ROWS",
     "SENTENCES_FILE",
+    "ArraySentenceVectors",
     "MappedSentenceVectors",
     "SentenceVectors",
     "StoredSentenceVectors",
@@ -52,12 +53,12 @@ class SentenceVectors(Protocol):
     def close(self) -> None: ...
 
 
-class MappedSentenceVectors:
-    """The ``faiss`` build's ``sentences.npy``, memory-mapped read-only."""
+class ArraySentenceVectors:
+    """Sentence vectors in an array, ``array[row]`` (in memory, or memory-mapped)."""
 
-    def __init__(self, path: Path) -> None:
-        self._array = np.load(path / SENTENCES_FILE, mmap_mode="r")
-        self.shape: tuple[int, int] = tuple(self._array.shape)  # type: ignore[assignment]
+    def __init__(self, array: np.ndarray) -> None:
+        self._array = array
+        self.shape: tuple[int, int] = tuple(array.shape)  # type: ignore[assignment]
 
     def __getitem__(self, rows: Rows) -> np.ndarray:
         return np.asarray(self._array[rows])
@@ -66,7 +67,14 @@ class MappedSentenceVectors:
         pass  # the pages are read as they are touched
 
     def close(self) -> None:
-        pass  # the mapping goes with the array
+        pass  # a mapping goes with its array
+
+
+class MappedSentenceVectors(ArraySentenceVectors):
+    """The ``faiss`` build's ``sentences.npy``, memory-mapped read-only."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(np.load(path / SENTENCES_FILE, mmap_mode="r"))
 
 
 class StoredSentenceVectors:
