@@ -1,6 +1,12 @@
 """The passage index at scale: each local store (RAG_STORE) on synthetic passages.
 
     python benchmarks/scale.py [--passages 100000] [--queries 200] [--stores faiss,qdrant-edge]
+    python benchmarks/scale.py --passages 10000 --stores qdrant
+
+``qdrant`` is the server store's code through qdrant-client's local mode (persisted in the
+benchmark's folder, no server): pure Python and slow by design (100k passages take minutes
+to build and over a second a hybrid query), so give it a small ``--passages`` such as 10000.
+It measures the client code path, not what a Qdrant server would do.
 
 Passages are random normalised 512-d vectors with ~40 search terms each, drawn from a
 Zipf-like vocabulary of 50k words (so some terms are common, most rare). Each store is
@@ -69,9 +75,18 @@ def _open(store: str, folder: Path, *, create: bool):
             return FaissPassageIndex.create(folder, DIM)
         ids = np.load(folder / "ids.npy")
         return FaissPassageIndex.load(folder, ids)
+    average = float(json.loads((folder / "average.json").read_text())) if not create else 1.0
+    if store == "qdrant":
+        import qdrant_client
+
+        from rag.qdrant_server import QdrantServerPassageIndex
+
+        client = qdrant_client.QdrantClient(path=str(folder / "local"))  # local mode, on disk
+        return QdrantServerPassageIndex(
+            client, "local", "scale", DIM, create=create, average_length=average
+        )
     from rag.qdrant_index import QdrantEdgePassageIndex
 
-    average = float(json.loads((folder / "average.json").read_text())) if not create else 1.0
     return QdrantEdgePassageIndex(folder / "shard", DIM, average_length=average)
 
 
@@ -80,15 +95,15 @@ def build(store: str, folder: Path, passages: int) -> dict[str, float]:
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     index = _open(store, folder, create=True)
-    if store == "qdrant-edge":
+    if store != "faiss":
         index.average_length = float(TERMS_PER_PASSAGE)
     ids = []
     for start in range(0, passages, BATCH):
         points = _points(start, min(BATCH, passages - start))
         index.upsert(points)
         ids.extend(p.id for p in points)
-    if store == "qdrant-edge":
-        index.optimize()  # builds the HNSW graph now, as the index build does
+    if store != "faiss":
+        index.optimize()  # builds the HNSW graph now, as the index build does (not on qdrant)
         (folder / "average.json").write_text(json.dumps(float(TERMS_PER_PASSAGE)))
     else:
         np.save(folder / "ids.npy", np.asarray(ids, dtype=np.int64))
@@ -150,7 +165,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--stores", default="faiss,qdrant-edge")
+    parser.add_argument(
+        "--stores",
+        default="faiss,qdrant-edge",
+        help="comma-separated: faiss, qdrant-edge, qdrant (qdrant-client's local mode: slow by"
+        " design, use a small --passages such as 10000)",
+    )
     parser.add_argument("--phase", choices=["build", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)

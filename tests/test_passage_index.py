@@ -1,4 +1,5 @@
-"""The passage index behind RAG_STORE: same answers on every store, no duplicates, deletions."""
+"""The passage index behind RAG_STORE: same answers on every store, no duplicates, deletions;
+the same for the answer sentences' vectors (a memory-mapped file, or a Qdrant collection)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rag
@@ -21,9 +23,12 @@ from rag.cli import main
 from rag.embeddings import HashEmbedder
 from rag.errors import ConfigError, IndexBusyError
 from rag.index import build_index, load_current
-from rag.passage_index import point_id, term_id, term_weights
+from rag.passage_index import point_id, sentence_id, term_id, term_weights
 from rag.query import Query
+from rag.ranking import rank_sentences
 from rag.retrieval import hybrid_search
+from rag.sentence_vectors import MappedSentenceVectors, StoredSentenceVectors
+from rag.store import IndexStore
 from rag.text import search_terms
 
 pytestmark = pytest.mark.usefixtures("clean_rag_env")
@@ -62,6 +67,12 @@ def _searches(settings: rag.Settings) -> list[dict[str, object]]:
     return found
 
 
+def _sentence_points(store: IndexStore) -> int:
+    """How many sentence vectors the store holds (a Qdrant collection's points, else rows)."""
+    vectors = store.sentence_vectors
+    return vectors.index.count() if isinstance(vectors, StoredSentenceVectors) else vectors.shape[0]
+
+
 def _add_extra(settings: rag.Settings) -> Path:
     extra = settings.docs_dir / "extra.md"
     extra.write_text("# A second document\n\nThe port of Alat handles ferries.\n", "utf-8")
@@ -72,6 +83,8 @@ def test_point_ids_and_term_ids_are_stable_and_distinct() -> None:
     assert point_id("article", 0, 10, "text") == point_id("article", 0, 10, "text")
     assert point_id("article", 0, 10, "text") != point_id("article", 0, 10, "text!")
     assert 0 <= point_id("a", 0, 1, "x") < 2**63
+    assert sentence_id(7, 0, 10) == sentence_id(7, 0, 10) != sentence_id(7, 0, 11)
+    assert sentence_id(7, 0, 10) != sentence_id(8, 0, 10) and 0 <= sentence_id(7, 0, 1) < 2**63
     assert term_id("песков") == term_id("песков") != term_id("пескова")
     weights = term_weights(["баку", "баку", "газ"], average_length=3.0)
     assert weights[term_id("баку")] > weights[term_id("газ")] > 0
@@ -86,6 +99,14 @@ def test_the_store_is_recorded_and_a_rebuild_keeps_one_point_per_passage(
     store = load_current(store_settings)
     assert store.manifest["store"] == store_settings.store
     assert store.passage_index.count() == len(store.passages) == len(set(store.point_ids))
+    assert _sentence_points(store) == len(store.sentence_rows) == len(set(_sentence_ids(store)))
+
+
+def _sentence_ids(store: IndexStore) -> list[int]:
+    return [
+        sentence_id(int(store.point_ids[n]), int(s), int(e))  # type: ignore[index]
+        for n, s, e in store.sentence_rows
+    ]
 
 
 def test_a_removed_document_leaves_no_points(store_settings: rag.Settings) -> None:
@@ -93,12 +114,15 @@ def test_a_removed_document_leaves_no_points(store_settings: rag.Settings) -> No
     extra = _add_extra(store_settings)
     with_extra = build_index(store_settings, HashEmbedder())
     assert with_extra.passages > first.passages
-    assert load_current(store_settings).passage_index.count() == with_extra.passages
+    loaded = load_current(store_settings)
+    assert loaded.passage_index.count() == with_extra.passages
+    sentences = _sentence_points(loaded)
     extra.unlink()
     build_index(store_settings, HashEmbedder())
     store = load_current(store_settings)
     assert set(store.docs) == {"article"}
     assert store.passage_index.count() == len(store.passages) == first.passages
+    assert _sentence_points(store) == len(store.sentence_rows) < sentences
 
 
 def test_an_edited_passage_replaces_its_point(store_settings: rag.Settings) -> None:
@@ -124,6 +148,51 @@ def test_qdrant_scores_as_faiss(hash_settings: rag.Settings, store: str) -> None
         assert got["dense"] == want["dense"], question
         assert got["sparse"] == want["sparse"], question
         assert got["hybrid"] == want["hybrid"], question
+
+
+def test_the_faiss_sentence_vectors_are_memory_mapped(hash_settings: rag.Settings) -> None:
+    build_index(hash_settings, HashEmbedder())
+    store = load_current(hash_settings)
+    vectors = store.sentence_vectors
+    assert isinstance(vectors, MappedSentenceVectors)
+    assert isinstance(vectors._array, np.memmap)
+    saved = np.load(store.path / "sentences.npy")
+    rows = np.arange(len(saved))
+    assert np.array_equal(vectors[rows], saved) and np.array_equal(vectors[3], saved[3])
+
+
+@pytest.mark.parametrize("store", QDRANT_STORES)
+def test_qdrant_holds_the_sentence_vectors_as_faiss_does(
+    hash_settings: rag.Settings, store: str
+) -> None:
+    build_index(hash_settings, HashEmbedder())
+    faiss = load_current(hash_settings)
+    settings = on_store(hash_settings, store, index_dir=hash_settings.index_dir.parent / "q")
+    build_index(settings, HashEmbedder())
+    qdrant = load_current(settings)
+    assert not (qdrant.path / "sentences.npy").exists()
+    rows = np.arange(len(faiss.sentence_rows))
+    assert np.array_equal(qdrant.sentence_vectors[rows], faiss.sentence_vectors[rows])
+    assert qdrant.sentence_vectors[5].tobytes() == faiss.sentence_vectors[5].tobytes()
+    assert qdrant.sentence_vectors[[]].shape == (0, faiss.dim)
+
+
+@pytest.mark.parametrize("store", QDRANT_STORES)
+def test_ranking_reads_a_questions_sentence_vectors_in_one_request(
+    hash_settings: rag.Settings, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant = rag.Assistant(on_store(hash_settings, store))
+    assistant.build_index()
+    loaded = assistant.store()
+    vectors = loaded.sentence_vectors
+    assert isinstance(vectors, StoredSentenceVectors)
+    calls: list[int] = []
+    read = vectors.index.vectors
+    monkeypatch.setattr(vectors.index, "vectors", lambda ids: calls.append(len(ids)) or read(ids))
+    question = "Как Песков охарактеризовал разговор?"
+    query = Query.parse(question, assistant.embedder.encode([question])[0])
+    ranked = rank_sentences(loaded, query, hybrid_search(loaded, query, k=8), assistant.profile)
+    assert ranked and len(calls) == 1 and calls[0] > 1
 
 
 @pytest.mark.parametrize("store", QDRANT_STORES)
@@ -183,10 +252,10 @@ def test_rag_index_twice_leaves_the_point_count_unchanged(
     counts = []
     for args in (["index"], ["index"], ["index", "--force"]):
         assert main(args) == 0
-        counts.append(load_current(settings).passage_index.count())
-    assert (
-        counts[0] == counts[1] == counts[2] == load_current(settings).manifest["counts"]["passages"]
-    )
+        store = load_current(settings)
+        counts.append((store.passage_index.count(), _sentence_points(store)))
+    current = load_current(settings)
+    assert counts == [(current.manifest["counts"]["passages"], len(current.sentence_rows))] * 3
 
 
 @pytest.mark.parametrize(
@@ -201,6 +270,11 @@ def test_a_qdrant_store_without_its_package_names_the_install(
     extra: str,
 ) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+
+    def embedding(*args: object) -> None:
+        raise AssertionError("embedded before checking the store's package")
+
+    monkeypatch.setattr(rag.index, "_embed_all", embedding)
     with pytest.raises(ConfigError, match=rf"pip install 'rag-footnotes\[{extra}\]'"):
         build_index(on_store(hash_settings, store), HashEmbedder())
 

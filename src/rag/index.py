@@ -9,7 +9,10 @@ Layout under ``index_dir``::
     qdrant/<embedder>-<dim>/    RAG_STORE=qdrant-edge: the embedded Qdrant shard, shared
                                 by builds (a build's points are deleted only once a newer
                                 build is current)
-    builds/<id>/sentences.npy   sentence vectors, for picking what to quote
+    builds/<id>/sentences.npy   RAG_STORE=faiss: sentence vectors, for picking what to quote
+                                (memory-mapped); the Qdrant stores keep them in a second shard
+                                or collection (<name>-sentences), the build their ids
+                                (sentence_ids.npy)
     embeddings.sqlite           the embedding cache, shared by builds
     .build.lock                 one build at a time
 
@@ -40,7 +43,7 @@ from rag.embeddings import Embedder, EmbeddingCache, word_embedder
 from rag.errors import ConfigError, DocumentError, IndexBusyError
 from rag.lexicon import Lexicon, lexicon_words, word_languages
 from rag.models import IndexStats
-from rag.passage_index import PassagePoint, point_id
+from rag.passage_index import PassagePoint, point_id, sentence_id
 from rag.settings import Settings
 from rag.store import IndexStore, write_store
 from rag.stores import PassageWriter, open_writer
@@ -57,7 +60,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 13  # 13: passages have point ids; the store is a setting
+FORMAT_VERSION = 14  # 14: the Qdrant stores keep the sentence vectors; 13: passage point ids
 Progress = Callable[[str, int, int], None]
 
 
@@ -233,10 +236,15 @@ def _build(
     settings: Settings, embedder: Embedder, progress: Progress | None, started: float
 ) -> IndexStats:
     index_dir = settings.index_dir
+    # The store's package before minutes of embedding, not after.
     if settings.store == "qdrant-edge":
         from rag.qdrant_index import require_qdrant_edge
 
-        require_qdrant_edge()  # before minutes of embedding, not after
+        require_qdrant_edge()
+    elif settings.store == "qdrant":
+        from rag.qdrant_server import require_qdrant_client
+
+        require_qdrant_client()
     hashes = _file_hashes(settings.docs_dir)
     docs, skipped = load_documents(settings.docs_dir)
     if not docs:
@@ -267,6 +275,9 @@ def _build(
         PassagePoint(p, v, tuple(search_terms(t)))
         for p, v, t in zip(point_ids, chunk_vectors, texts, strict=True)
     ]
+    sentence_ids = np.asarray(
+        [sentence_id(point_ids[n], s, e) for n, s, e in sentence_rows], dtype=np.int64
+    )
 
     footnotes = [f for d in docs for f in d.footnotes]
     with_url = [f for f in footnotes if f.url]
@@ -294,10 +305,10 @@ def _build(
     build_dir = index_dir / "builds" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     writer: PassageWriter | None = None
     try:
-        write_store(build_dir, docs, chunks, point_ids, sentence_rows, sentence_vectors)
+        write_store(build_dir, docs, chunks, point_ids, sentence_rows)
         lexicon.save(build_dir)
         writer = open_writer(settings, embedder.dim, build_dir)
-        manifest |= writer.write(points)
+        manifest |= writer.write(points, sentence_ids, sentence_vectors)
         # The manifest goes last: a build directory without one is never used.
         (build_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         _swap_in(index_dir, build_dir)

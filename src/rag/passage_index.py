@@ -31,6 +31,7 @@ __all__ = [
     "Scored",
     "point_id",
     "query_weights",
+    "sentence_id",
     "term_id",
     "term_weights",
 ]
@@ -99,6 +100,12 @@ def point_id(doc_id: str, start: int, end: int, text: str) -> int:
     so re-indexing upserts in place; edited text gets a new id, never overwriting the one
     the previous build still uses. 63 bits: Qdrant's ids are unsigned 64-bit integers."""
     return _hash64(f"{doc_id}\0{start}\0{end}\0{text}") >> 1
+
+
+def sentence_id(passage: int, start: int, end: int) -> int:
+    """An answer sentence's (or clause window's) stable id: its passage's ``point_id`` and
+    its offsets, so the same sentence of the same passage keeps its id across builds."""
+    return _hash64(f"{passage}\0{start}\0{end}") >> 1
 
 
 def term_id(term: str) -> int:

@@ -6,6 +6,10 @@ IDF modifier so the engine weighs each term by its rarity). ``qdrant-edge`` (the
 in-process, ``rag.qdrant_index``) and ``qdrant`` (a server or cluster through
 ``qdrant-client``, ``rag.qdrant_server``) differ only in how they reach the engine: each
 implements the few primitives below, and this class turns them into a ``PassageIndex``.
+
+The answer sentences' vectors are a second shard or collection of the same kind with
+``sparse = False``: dense vectors only, kept on disk, without an HNSW graph (they are only
+ever read by id, ``rag.sentence_vectors``).
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import numpy as np
 from rag.errors import ConfigError
 from rag.passage_index import PassagePoint, Scored, query_weights, term_weights
 
-__all__ = ["BATCH", "DENSE", "SPARSE", "QdrantPassages", "require", "store_name"]
+__all__ = ["BATCH", "DENSE", "SENTENCES", "SPARSE", "QdrantPassages", "require", "store_name"]
 
 DENSE = "dense"
 SPARSE = "terms"
 BATCH = 512
+SENTENCES = "-sentences"  # the sentences' shard or collection: the passages' name + this
 
 Weights = dict[int, float]  # a sparse vector: term id -> value
 
@@ -47,6 +52,7 @@ class QdrantPassages:
     """A ``PassageIndex`` over Qdrant points; subclasses supply the engine's primitives."""
 
     dim: int
+    sparse: bool = True  # False: dense vectors only, read by id (the sentences)
     average_length: float  # of the passages' terms, for their BM25 weights
     _frequencies: dict[str, int]
 
@@ -106,6 +112,12 @@ class QdrantPassages:
                     for p in points[i : i + BATCH]
                 ]
             )
+
+    def upsert_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Upsert dense-only points (the sentences): ``vectors[i]`` under ``ids[i]``."""
+        for i in range(0, len(ids), BATCH):
+            batch = np.asarray(vectors[i : i + BATCH], dtype=np.float32).tolist()
+            self._put([(int(p), v, {}) for p, v in zip(ids[i : i + BATCH], batch, strict=True)])
 
     def update_terms(self, points: Sequence[PassagePoint]) -> None:
         """Rewrite only the sparse vectors (their weights depend on the average length)."""

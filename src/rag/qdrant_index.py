@@ -48,7 +48,22 @@ def shard_dir(index_dir: Path, embedder: str, dim: int) -> Path:
     return index_dir / "qdrant" / store_name(embedder, dim)
 
 
-def _acquire(path: Path, dim: int) -> Any:
+def _config(q: Any, dim: int, sparse: bool) -> Any:
+    """A passage shard: dense (HNSW) and sparse vectors. A sentence shard: dense vectors on
+    disk (memory-mapped) without an HNSW graph, since they are only read by id."""
+    if sparse:
+        return q.EdgeConfig(
+            vectors={DENSE: q.EdgeVectorParams(size=dim, distance=q.Distance.Dot)},
+            sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+        )
+    no_graph = q.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)
+    dense = q.EdgeVectorParams(
+        size=dim, distance=q.Distance.Dot, on_disk=True, hnsw_config=no_graph
+    )
+    return q.EdgeConfig(vectors={DENSE: dense})
+
+
+def _acquire(path: Path, dim: int, sparse: bool = True) -> Any:
     q = require_qdrant_edge()
     path = path.resolve()
     with _open_lock:
@@ -58,12 +73,8 @@ def _acquire(path: Path, dim: int) -> Any:
                 if (path / "edge_config.json").exists() or (path / "wal").exists():
                     shard = q.EdgeShard.load(str(path))
                 else:
-                    config = q.EdgeConfig(
-                        vectors={DENSE: q.EdgeVectorParams(size=dim, distance=q.Distance.Dot)},
-                        sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
-                    )
                     path.mkdir(parents=True, exist_ok=True)
-                    shard = q.EdgeShard.create(str(path), config)
+                    shard = q.EdgeShard.create(str(path), _config(q, dim, sparse))
             except Exception as err:  # the engine raises plain Exceptions
                 if "WouldBlock" in str(err):
                     raise IndexBusyError(
@@ -109,13 +120,15 @@ class QdrantEdgePassageIndex(QdrantPassages):
         *,
         average_length: float = 1.0,
         frequencies: dict[str, int] | None = None,
+        sparse: bool = True,
     ) -> None:
         self._q = require_qdrant_edge()
         self.path = path
         self.dim = dim
+        self.sparse = sparse
         self.average_length = average_length
         self._frequencies = frequencies or {}
-        self._shard = _acquire(path, dim)
+        self._shard = _acquire(path, dim, sparse)
         self._closed = False
 
     def _sparse(self, weights: dict[int, float]) -> Any:
@@ -126,7 +139,10 @@ class QdrantEdgePassageIndex(QdrantPassages):
 
     def _put(self, points: list[tuple[int, list[float], dict[int, float]]]) -> None:
         q = self._q
-        batch = [q.Point(p, {DENSE: dense, SPARSE: self._sparse(w)}) for p, dense, w in points]
+        batch = [
+            q.Point(p, {DENSE: dense, SPARSE: self._sparse(w)} if self.sparse else {DENSE: dense})
+            for p, dense, w in points
+        ]
         self._shard.update(q.UpdateOperation.upsert_points(batch))
 
     def _put_terms(self, points: list[tuple[int, dict[int, float]]]) -> None:

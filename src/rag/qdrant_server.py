@@ -159,6 +159,7 @@ class QdrantServerPassageIndex(QdrantPassages):
         create: bool = False,
         average_length: float = 1.0,
         frequencies: dict[str, int] | None = None,
+        sparse: bool = True,
     ) -> None:
         from qdrant_client import models
 
@@ -167,6 +168,7 @@ class QdrantServerPassageIndex(QdrantPassages):
         self.url = url
         self.collection = collection
         self.dim = dim
+        self.sparse = sparse
         self.average_length = average_length
         self._frequencies = frequencies or {}
         exists = self._call(
@@ -178,18 +180,23 @@ class QdrantServerPassageIndex(QdrantPassages):
                 " (a new server, or an in-memory one): run `rag index`"
             )
         if not exists:
-            self._call(
-                "creating its collection",
-                lambda: client.create_collection(
-                    collection,
-                    vectors_config={
-                        DENSE: models.VectorParams(size=dim, distance=models.Distance.DOT)
-                    },
-                    sparse_vectors_config={
-                        SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
-                    },
-                ),
+            self._call("creating its collection", lambda: self._create(collection, dim))
+
+    def _create(self, collection: str, dim: int) -> None:
+        """A passage collection: dense (HNSW) and sparse vectors. A sentence collection: dense
+        vectors on disk without an HNSW graph (``m=0``), since they are only read by id."""
+        m = self._m
+        if self.sparse:
+            self._client.create_collection(
+                collection,
+                vectors_config={DENSE: m.VectorParams(size=dim, distance=m.Distance.DOT)},
+                sparse_vectors_config={SPARSE: m.SparseVectorParams(modifier=m.Modifier.IDF)},
             )
+            return
+        dense = m.VectorParams(
+            size=dim, distance=m.Distance.DOT, on_disk=True, hnsw_config=m.HnswConfigDiff(m=0)
+        )
+        self._client.create_collection(collection, vectors_config={DENSE: dense})
 
     def _call(self, what: str, request: Callable[[], T]) -> T:
         return _call(self.url, what, request)
@@ -202,7 +209,10 @@ class QdrantServerPassageIndex(QdrantPassages):
 
     def _put(self, points: list[tuple[int, list[float], dict[int, float]]]) -> None:
         batch = [
-            self._m.PointStruct(id=p, vector={DENSE: dense, SPARSE: self._sparse(w)})
+            self._m.PointStruct(
+                id=p,
+                vector={DENSE: dense, SPARSE: self._sparse(w)} if self.sparse else {DENSE: dense},
+            )
             for p, dense, w in points
         ]
         self._call(

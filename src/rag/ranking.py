@@ -212,7 +212,16 @@ def rank_sentences(
     """
     terms = terms or query_terms(store, query)
     out = []
-    for row, retrieval in _passages_to_rank(store, query, hits):
+    passages = _passages_to_rank(store, query, hits)
+    # One read of every sentence vector these passages hold (a Qdrant store's retrieve).
+    store.sentence_vectors.prefetch(
+        row
+        for passage, _ in passages
+        for row in range(
+            store.passages[passage].first_sentence, store.passages[passage].last_sentence
+        )
+    )
+    for row, retrieval in passages:
         record = store.passages[row]
         for sentence, units in store.sentence_groups(row):
             features = store.unit_features(sentence)

@@ -3,9 +3,11 @@
 Passages are llama-index ``TextNode``s (docstore and index store); their vectors and search
 terms are in the passage index ``RAG_STORE`` names (``rag.stores``), under stable point ids
 (``point_ids.npy``). Beside them: the documents' texts (citations quote them by offset) and
-the sentence vectors the answerer quotes from. Queries never touch llama-index objects: at
-load time everything becomes flat arrays, so a query costs one embedding, one dense and one
-sparse search of the passage index and a few small matrix products.
+the sentence rows the answerer quotes from; their vectors are where the store keeps them
+(``rag.sentence_vectors``: a memory-mapped file, or a Qdrant shard or collection). Queries
+never touch llama-index objects: at load time everything becomes flat arrays, so a query
+costs one embedding, one dense and one sparse search of the passage index, one read of its
+passages' sentence vectors and a few small matrix products.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from rag.footnotes import Scope, labels_in
 from rag.lexicon import Lexicon
 from rag.models import Footnote
 from rag.passage_index import PassageIndex
-from rag.stores import open_passage_index
+from rag.sentence_vectors import SentenceVectors
+from rag.stores import open_passage_index, open_sentence_vectors
 from rag.text import (
     detect_language,
     full_names,
@@ -106,11 +109,11 @@ def write_store(
     chunks: list[Chunk],
     point_ids: list[int],
     sentence_rows: list[tuple[int, int, int]],
-    sentence_vectors: np.ndarray,
 ) -> None:
     """Persist one build's records into ``build_dir`` (created; must not exist): the
     passages as llama-index ``TextNode``s (their vectors live in the passage index), the
-    documents, the sentence vectors, and each passage's point id in the passage index."""
+    documents, the sentence rows (their vectors are the store's to write), and each
+    passage's point id in the passage index."""
     from llama_index.core.data_structs.data_structs import IndexDict
     from llama_index.core.schema import TextNode
     from llama_index.core.storage.docstore import SimpleDocumentStore
@@ -148,8 +151,6 @@ def write_store(
     docstore.persist(persist_path=str(build_dir / "docstore.json"))
     index_store.persist(persist_path=str(build_dir / "index_store.json"))
     np.save(build_dir / POINT_IDS, np.asarray(point_ids, dtype=np.int64))
-
-    np.save(build_dir / "sentences.npy", sentence_vectors.astype(np.float32))
     np.save(build_dir / "sentence_rows.npy", np.asarray(sentence_rows, dtype=np.int64))
     source_notes = _source_footnotes(docs)
     records = [
@@ -176,7 +177,7 @@ def _check_consistent(
     docs: dict[str, DocRecord],
     passages: list[PassageRecord],
     sentence_rows: np.ndarray,
-    sentence_vectors: np.ndarray,
+    sentence_vectors: SentenceVectors,
 ) -> None:
     """Files that load but disagree would fail later, mid-question: refuse them now."""
     rows = len(sentence_rows)
@@ -202,7 +203,7 @@ class IndexStore:
     passages: list[PassageRecord]
     passage_index: PassageIndex
     sentence_rows: np.ndarray
-    sentence_vectors: np.ndarray
+    sentence_vectors: SentenceVectors  # [row] or [rows], like an array
     doc_sentences: dict[str, np.ndarray]
     lexicon: Lexicon
     point_ids: np.ndarray | None = None  # each passage row's id in the passage index
@@ -226,8 +227,10 @@ class IndexStore:
         return self.passage_index.faiss  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        """Release the passage index (an embedded shard is open in one process only)."""
+        """Release the passage index and the sentence vectors (an embedded shard is open in
+        one process only)."""
         self.passage_index.close()
+        self.sentence_vectors.close()
 
     def sentence_groups(self, passage: int) -> list[tuple[int, list[int]]]:
         """(sentence row, [its unit rows]) for a passage: whole sentences come first in a
@@ -407,12 +410,21 @@ class IndexStore:
         point_ids = np.load(path / POINT_IDS)
         if point_ids.shape != (len(passages),):
             raise IndexError_(f"point ids in {path} do not match its passages")
-        sentence_vectors = np.load(path / "sentences.npy")
         sentence_rows = np.load(path / "sentence_rows.npy")
-        _check_consistent(path, manifest, docs, passages, sentence_rows, sentence_vectors)
+        passage_index = open_passage_index(path, manifest, point_ids)
+        try:
+            sentence_vectors = open_sentence_vectors(path, manifest)
+        except BaseException:
+            passage_index.close()
+            raise
+        try:
+            _check_consistent(path, manifest, docs, passages, sentence_rows, sentence_vectors)
+        except BaseException:
+            passage_index.close()
+            sentence_vectors.close()
+            raise
         owners = np.array([passages[int(n)].doc_id for n in sentence_rows[:, 0]], dtype=object)
         doc_sentences = {d: np.flatnonzero(owners == d) for d in docs} if len(owners) else {}
-        passage_index = open_passage_index(path, manifest, point_ids)
         return cls(
             path=path,
             point_ids=point_ids,
