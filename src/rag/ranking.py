@@ -155,11 +155,7 @@ def holds_wanted(query: Query, features: UnitFeatures) -> bool:
 
 def _passage_names(store: IndexStore, query: Query, row: int) -> frozenset[int]:
     """Which of the question's names a passage holds (by word index)."""
-    record = store.passages[row]
-    terms = frozenset().union(
-        *(store.unit_features(u).terms for u in range(record.first_sentence, record.last_sentence))
-    )
-    direct, translated = _found_words(query.words, query.translations, terms)
+    direct, translated = _found_words(query.words, query.translations, store.passage_terms(row))
     return frozenset(i for i in direct | translated if i < len(query.names) and query.names[i])
 
 

@@ -322,12 +322,16 @@ class IndexStore:
                     row = entries.get(label)
                     if row is None:
                         continue
-                    entry = self.passages[row]
-                    for unit in range(entry.first_sentence, entry.last_sentence):
-                        terms |= self.unit_features(unit).terms
+                    terms |= self.passage_terms(row)
             found = frozenset(terms)
             self._note_terms_cache[sentence] = found
         return found
+
+    def passage_terms(self, passage: int) -> frozenset[str]:
+        """The search terms of all a passage's rows (its sentences and clause windows)."""
+        record = self.passages[passage]
+        rows = range(record.first_sentence, record.last_sentence)
+        return frozenset().union(*(self.unit_features(u).terms for u in rows))
 
     def unit_text(self, row: int) -> str:
         """The verbatim text of a sentence (or clause window) row."""
