@@ -26,8 +26,15 @@ CORPORA = [
     "heldout2/ru_numeric",
     "heldout2/en_markdown",
 ]
+# The first frozen sets, fitted on since stop 21 (rag.calibration says why).
+FORMER_FROZEN = [
+    "calibration5/article",
+    "calibration5/en_report",
+    "calibration5/ru_primechaniya",
+    "calibration5/tr_kaynakca",
+]
 # Written blind, never fitted on or used to choose a rule (see the README): only measured.
-FROZEN = ["frozen/article", "frozen/en_report", "frozen/ru_primechaniya", "frozen/tr_kaynakca"]
+FROZEN: list[str] = []
 
 
 def _docs(name: str) -> Path:
@@ -58,7 +65,7 @@ def test_each_evidence_lies_under_the_footnotes_the_question_names(name: str) ->
             assert labels == row["footnotes"], (row["id"], labels)
 
 
-@pytest.fixture(scope="module", params=CORPORA + FROZEN)
+@pytest.fixture(scope="module", params=CORPORA + FORMER_FROZEN + FROZEN)
 def heldout_report(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -85,10 +92,10 @@ FLOORS = {
     "heldout/en_markdown": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.33, "false": 0.1},
     "heldout2/ru_numeric": {"evidence": 0.75, "footnotes": 0.9, "abstain": 0.25, "false": 0.05},
     "heldout2/en_markdown": {"evidence": 0.7, "footnotes": 0.85, "abstain": 0.25, "false": 0.1},
-    "frozen/article": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.37, "false": 0.05},
-    "frozen/en_report": {"evidence": 0.7, "footnotes": 0.85, "abstain": 0.5, "false": 0.2},
-    "frozen/ru_primechaniya": {"evidence": 0.8, "footnotes": 0.9, "abstain": 0.16, "false": 0.05},
-    "frozen/tr_kaynakca": {"evidence": 0.8, "footnotes": 0.9, "abstain": 0.2, "false": 0.05},
+    "calibration5/article": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.37, "false": 0.05},
+    "calibration5/en_report": {"evidence": 0.7, "footnotes": 0.85, "abstain": 0.5, "false": 0.2},
+    "calibration5/ru_primechaniya": {"evidence": 0.8, "footnotes": 0.9, "abstain": 0.16, "false": 0.05},
+    "calibration5/tr_kaynakca": {"evidence": 0.8, "footnotes": 0.9, "abstain": 0.2, "false": 0.05},
 }
 
 
