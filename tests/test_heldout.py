@@ -34,7 +34,7 @@ FORMER_FROZEN = [
     "calibration5/tr_kaynakca",
 ]
 # Written blind, never fitted on or used to choose a rule (see the README): only measured.
-FROZEN: list[str] = []
+FROZEN = ["frozen/en_brief", "frozen/ru_longread", "frozen/tr_rapor"]
 
 
 def _docs(name: str) -> Path:
@@ -94,8 +94,16 @@ FLOORS = {
     "heldout2/en_markdown": {"evidence": 0.7, "footnotes": 0.85, "abstain": 0.25, "false": 0.1},
     "calibration5/article": {"evidence": 0.85, "footnotes": 0.9, "abstain": 0.37, "false": 0.05},
     "calibration5/en_report": {"evidence": 0.7, "footnotes": 0.85, "abstain": 0.5, "false": 0.2},
-    "calibration5/ru_primechaniya": {"evidence": 0.8, "footnotes": 0.9, "abstain": 0.16, "false": 0.05},
+    "calibration5/ru_primechaniya": {
+        "evidence": 0.8,
+        "footnotes": 0.9,
+        "abstain": 0.16,
+        "false": 0.05,
+    },
     "calibration5/tr_kaynakca": {"evidence": 0.8, "footnotes": 0.9, "abstain": 0.2, "false": 0.05},
+    "frozen/en_brief": {"evidence": 0.6, "footnotes": 0.75, "abstain": 0.0, "false": 0.1},
+    "frozen/ru_longread": {"evidence": 0.9, "footnotes": 0.9, "abstain": 0.5, "false": 0.05},
+    "frozen/tr_rapor": {"evidence": 0.65, "footnotes": 0.6, "abstain": 0.5, "false": 0.1},
 }
 
 
