@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the llama.cpp server machinery lives with the tests
 
 from rag import Answer, Assistant, Settings  # noqa: E402
+from rag.answerer import LLMWithFallback  # noqa: E402
 from rag.evaluation import EvalItem, load_eval_set  # noqa: E402
 from real_llm import (  # noqa: E402
     MODEL_ALIAS,
@@ -163,7 +164,9 @@ def run(base_url: str, model: str, items: list[EvalItem]) -> dict[str, Any]:
         assistant = Assistant(settings)
         assistant.build_index()
         assistant.query(items[0].question, mode="extractive")  # loads the embedder, untimed
-        answerer = assistant._llm_backend()
+        chosen = assistant.answerer()
+        assert isinstance(chosen, LLMWithFallback)
+        answerer = chosen.llm_answerer
         timed = TimedLLM(answerer.llm)
         answerer._llm = timed  # the client it builds, its streams timed
         rows = [ask(assistant, timed, item) for item in items]

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the scripted LLM server lives with the tests
 
 from rag import Assistant, Settings  # noqa: E402
+from rag.answerer import LLMWithFallback  # noqa: E402
 from rag.embedding_adapter import LlamaIndexEmbedding  # noqa: E402
 from rag.embeddings import make_embedder  # noqa: E402
 from rag.evaluation import load_eval_set  # noqa: E402
@@ -141,7 +142,9 @@ def llm_overhead(assistant_settings: Settings, embedder, questions: list[str]) -
         assistant.query(questions[0])
         total = _timed(assistant.query, questions, repeat=2)
         # The same round trips with no work around them: what the server and HTTP cost.
-        llm = assistant._llm_backend().llm
+        chosen = assistant.answerer()
+        assert isinstance(chosen, LLMWithFallback)
+        llm = chosen.llm_answerer.llm
         from llama_index.core.llms import ChatMessage
 
         bare = _timed(lambda q: llm.chat([ChatMessage(role="user", content=q)]), questions, 2)

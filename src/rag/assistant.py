@@ -13,24 +13,26 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from rag.answering import ExtractiveAnswerer, passage_of
+from rag.answerer import Answerer, QuotingAnswerer, Search, make_answerer
+from rag.answering import passage_of
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder, word_embedder
 from rag.errors import DocumentError, IndexBusyError, IndexError_, InvalidQuestionError
 from rag.index import IndexStatus, build_index, index_status, load_current
 from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.profile import Profile, load_profile
-from rag.query import Query, parse_query
-from rag.retrieval import Hit, hybrid_search
+from rag.query import parse_query
+from rag.retrieval import hybrid_search
 from rag.settings import Settings
 from rag.store import IndexStore
 from rag.text import detect_language
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from llama_index.core.llms import LLM
 
     from rag.sources import FetchReport
 
@@ -42,15 +44,6 @@ log = logging.getLogger(__name__)
 FRESHNESS_INTERVAL = 2.0
 LANGUAGE_SAMPLE = 3000  # characters of a document its language is guessed from
 MIN_ANSWER_PASSAGES = 8
-
-
-@dataclass(frozen=True)
-class Search:
-    """What one question found: the index searched, the parsed question, the passages."""
-
-    store: IndexStore
-    query: Query
-    hits: list[Hit]
 
 
 @dataclass(frozen=True)
@@ -97,18 +90,18 @@ class Assistant:
         settings: Settings | None = None,
         *,
         embedder: Embedder | None = None,
-        llm: Any | None = None,
+        llm: LLM | None = None,
         profile: Profile | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._embedder = embedder
         self._profile = profile
         self._llm = llm
-        self._llm_answerer: Any | None = None
+        self._answerer: Answerer | None = None
         self._store: IndexStore | None = None
         self._lock = threading.RLock()
         self._checked_at = 0.0
-        self._signature: tuple[Any, ...] | None = None
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
 
     # -- collaborators, created on first use ---------------------------------------------
 
@@ -131,14 +124,17 @@ class Assistant:
                     self._profile = load_profile(self.settings.embed_model, self.settings.profile)
         return self._profile
 
-    def _llm_backend(self) -> Any:
-        if self._llm_answerer is None:
-            from rag.llm import LLMAnswerer
-
-            self._llm_answerer = LLMAnswerer(
-                self.settings, embed=self.embedder.encode, llm=self._llm
-            )
-        return self._llm_answerer
+    def answerer(self, mode: str | None = None) -> Answerer:
+        """How questions are answered (rag.answerer), chosen once from the settings: quoting,
+        or the LLM with quoting as its fallback; ``mode="extractive"`` asks for quoting."""
+        if mode not in (None, "llm"):
+            return QuotingAnswerer(self.profile)
+        if self._answerer is None:
+            with self._lock:
+                if self._answerer is None:
+                    quoting, embed = QuotingAnswerer(self.profile), self.embedder.encode
+                    self._answerer = make_answerer(self.settings, quoting, embed, self._llm)
+        return self._answerer
 
     # -- the index ------------------------------------------------------------------------
 
@@ -174,7 +170,7 @@ class Assistant:
             self._signature = self._docs_signature()
         return stats
 
-    def _docs_signature(self) -> tuple[Any, ...]:
+    def _docs_signature(self) -> tuple[tuple[str, int, int], ...]:
         out = []
         for path in candidate_files(self.settings.docs_dir):
             try:
@@ -296,55 +292,36 @@ class Assistant:
 
     # -- questions ------------------------------------------------------------------------
 
-    @staticmethod
-    def _top_k(k: object, default: int) -> int:
+    def _search(self, question: object, k: int | None, depth: int = 0) -> Search:
+        """The best ``k`` passages (default ``settings.top_k``) for ``question``, or at least
+        the best ``depth`` (the extractive answer weighs more than the LLM reads)."""
+        text = clean_question(question, self.settings.max_question_chars)
         if k is None:
-            return default
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
+            k = self.settings.top_k
+        elif isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
             raise InvalidQuestionError(f"k must be a whole number from 1 to 100, not {k!r}")
-        return k
-
-    def _search(self, question: str, k: int) -> Search:
         store = self.store()
         embedder, words = self.embedder, word_embedder(self.embedder)
         embed_words = None if words is embedder else words.encode
-        query = parse_query(question, embedder.encode, store.lexicon, embed_words)
-        return Search(store, query, hybrid_search(store, query, k))
+        query = parse_query(text, embedder.encode, store.lexicon, embed_words)
+        return Search(store, query, hybrid_search(store, query, max(k, depth)), k)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages that best match ``question``, best first."""
-        text = clean_question(question, self.settings.max_question_chars)
-        found = self._search(text, self._top_k(k, self.settings.top_k))
+        found = self._search(question, k)
         return [passage_of(found.store, hit.row, hit.score) for hit in found.hits]
 
     def query(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
         """Answer ``question`` with verified citations (see :class:`rag.Answer`). ``k``: the
         passages the LLM reads (default ``settings.top_k``); the extractive answer weighs
-        every sentence of at least the best MIN_ANSWER_PASSAGES whatever ``k``."""
-        final: Answer | None = None
-        for item in self.stream(question, k=k, mode=mode):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        every sentence of at least the best MIN_ANSWER_PASSAGES whatever ``k``.
+        ``mode="extractive"`` quotes even when an LLM is configured."""
+        found = self._search(question, k, MIN_ANSWER_PASSAGES)
+        return self.answerer(mode).answer(found)
 
     def stream(
         self, question: str, *, k: int | None = None, mode: str | None = None
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it comes, then the final, verified :class:`Answer`."""
-        text = clean_question(question, self.settings.max_question_chars)
-        k = self._top_k(k, self.settings.top_k)
-        found = self._search(text, max(k, MIN_ANSWER_PASSAGES))
-        extractive = ExtractiveAnswerer(found.store, self.profile)
-        quote = partial(extractive.answer, found.query, found.hits)
-        use_llm = (mode or ("llm" if self.settings.llm != "none" else "extractive")) == "llm"
-        if not use_llm or self.settings.llm == "none":
-            answer = quote()
-            yield answer.text
-            yield answer
-            return
-        passages = [passage_of(found.store, hit.row, hit.score) for hit in found.hits[:k]]
-        from rag.llm import answer_or_fallback  # the extractive answer when the LLM's fails
-
-        llm_items = self._llm_backend().stream(text, passages)
-        yield from answer_or_fallback(llm_items, quote, found.query.language)
+        found = self._search(question, k, MIN_ANSWER_PASSAGES)
+        yield from self.answerer(mode).stream(found)
