@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from rag.answering import ExtractiveAnswerer, passage_of
 from rag.models import Answer
@@ -49,6 +49,7 @@ class Search:
     k: int
 
 
+@runtime_checkable
 class Answerer(Protocol):
     """Answers a parsed question from the passages found for it."""
 
