@@ -79,7 +79,7 @@ def test_with_an_llm_the_assistant_asks_it_and_falls_back_to_quoting(
     answerer = with_llm.answerer()
     assert isinstance(answerer, LLMWithFallback)
     assert isinstance(answerer.fallback, QuotingAnswerer)
-    assert answerer.llm_answerer._settings.llm_base_url == url
+    assert isinstance(answerer.llm_answerer, LLMAnswerer)
     assert with_llm.answerer() is answerer and with_llm.answerer("llm") is answerer
     assert isinstance(with_llm.answerer("extractive"), QuotingAnswerer)
 
@@ -137,6 +137,7 @@ def test_the_assistant_falls_back_exactly_as_its_llm_answerer_does(
 
 def test_final_answer_is_the_stream_s_last_answer() -> None:
     answer = Answer("done [1].")
-    assert final_answer(iter(["do", "ne", answer])) is answer
+    stream: list[str | Answer] = ["do", "ne", answer]
+    assert final_answer(iter(stream)) is answer
     with pytest.raises(AssertionError):
         final_answer(iter(["no answer"]))
