@@ -187,6 +187,28 @@ def test_a_slow_server_times_out_within_the_limit(server: FakeLLMServer) -> None
     assert time.monotonic() - began < 1.0 + 2
 
 
+class SlowToBuild(LLMAnswerer):
+    """An answerer whose client takes a while to build (llama-index's first import does)."""
+
+    @property
+    def llm(self):  # type: ignore[override]
+        time.sleep(1.5)
+        return super().llm
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_building_the_client_does_not_count_against_the_timeout(
+    server: FakeLLMServer, streamed: bool
+) -> None:
+    LLMAnswerer(make_settings(server.base_url)).answer(QUESTION, [PESKOV])  # the library warm
+    answerer = SlowToBuild(make_settings(server.base_url, llm_timeout=1.0))
+    if streamed:
+        *_, final = answerer.stream(QUESTION, [PESKOV])
+    else:
+        final = answerer.answer(QUESTION, [PESKOV])
+    assert isinstance(final, Answer) and final.citations
+
+
 def test_stream_yields_text_then_one_verified_answer(server: FakeLLMServer) -> None:
     server.script("Peskov called the dialogue warm [3]. The EU will replace gas by 2028 [2].")
     items = list(LLMAnswerer(make_settings(server.base_url)).stream(QUESTION, [PESKOV, GAS]))

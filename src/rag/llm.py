@@ -140,7 +140,8 @@ class LLMAnswerer:
         if not shown:  # nothing to ground an answer in: don't ask the LLM to invent one
             return _abstention(question)
         messages = render_prompt(question, shown)
-        raw = "".join(self._guarded(lambda: [self.llm.chat(messages).message.content or ""]))
+        client = self.llm  # built (llama-index imported) before the timeout starts
+        raw = "".join(self._guarded(lambda: [client.chat(messages).message.content or ""]))
         return self._verify(raw, prompt_lines(messages), shown, question)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
@@ -154,9 +155,10 @@ class LLMAnswerer:
         messages = render_prompt(question, shown)
         echo = prompt_lines(messages)
         received: list[str] = []
+        client = self.llm  # built (llama-index imported) before the timeout starts
 
         def deltas() -> Iterator[str]:
-            for response in self.llm.stream_chat(messages):
+            for response in client.stream_chat(messages):
                 yield response.delta or ""
 
         yield from visible_deltas(self._guarded(deltas), received, echo)
