@@ -177,8 +177,7 @@ class ExtractiveAnswerer:
         A claim that is a candidate itself scores the better of its own score and its
         source's (``own`` keeps its own). A source no article cites is quoted as it is."""
         is_source = [
-            self.store.docs[self.store.passages[c.passage].doc_id].source_label is not None
-            for c in candidates
+            self.store.docs[self.store.passages[c.passage].doc_id].is_source for c in candidates
         ]
         claims = {
             (c.passage, c.start): c for c, src in zip(candidates, is_source, strict=True) if not src

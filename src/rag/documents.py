@@ -105,8 +105,7 @@ class Document:
 
     @cached_property
     def _scopes_and_entries(self) -> tuple[Scope, ...]:
-        spans = self.entry_spans.items()
-        return self.scopes + tuple(Scope(label, s, e) for label, (s, e) in spans)
+        return self.scopes + tuple(Scope(k, s, e) for k, (s, e) in self.entry_spans.items())
 
     def footnote(self, label: str) -> Footnote:
         """The footnote ``label`` (a bare one when the list has no entry for it)."""

@@ -2,8 +2,10 @@
 
 Passages are llama-index ``TextNode``s (docstore and index store); their vectors and search
 terms are in the passage index ``RAG_STORE`` names (``rag.stores``), under stable point ids
-(``point_ids.npy``). Beside them: the documents' texts (citations quote them by offset) and
-the sentence rows the answerer quotes from; their vectors are where the store keeps them
+(``point_ids.npy``). Beside them: the documents, whole (``rag.documents.Document``:
+citations quote their text by offset; ``store.graph``, a ``rag.footnote_graph.FootnoteGraph``,
+is the claim -> footnote -> source chain over them), and the sentence rows the answerer quotes
+from; their vectors are where the store keeps them
 (``rag.sentence_vectors``: a memory-mapped file, or a Qdrant shard or collection). Queries
 never touch llama-index objects: at load time everything becomes flat arrays, so a query
 costs one embedding, one dense and one sparse search of the passage index, one read of its
