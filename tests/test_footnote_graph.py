@@ -3,6 +3,8 @@ documents a build holds: the very ``Document``s the build parsed."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +16,7 @@ from rag.documents import load_documents
 from rag.embeddings import HashEmbedder
 from rag.footnote_graph import link_sources
 from rag.index import build_index, load_current
+from rag.sentence_features import SentenceFeatures
 from rag.store import IndexStore
 
 SOURCE = "source-iii"
@@ -83,3 +86,20 @@ def test_a_source_sentence_cites_no_entry(chain_store: IndexStore) -> None:
     rows = chain_store.doc_sentences[SOURCE]
     assert len(rows) and all(chain_store.graph.entries_cited(int(r)) == [] for r in rows)
     assert chain_store.graph.sources_in(SOURCE, 0, 10) == []
+
+
+def test_a_build_no_one_holds_is_freed_at_once(docs_dir: Path, chain_store: IndexStore) -> None:
+    """The chain and the answer features it computed hold the build weakly: dropping it
+    frees its memory-mapped vectors at once, without waiting for the garbage collector."""
+    store = load_current(settings_for(docs_dir, docs_dir.parent / "index"))
+    features = SentenceFeatures.of(store)
+    assert features.footnote_terms(store.graph.citing_sentences(SOURCE)[0][0])
+    assert SentenceFeatures.of(store) is features
+    store.close()
+    alive = weakref.ref(store)
+    gc.disable()
+    try:
+        del store, features
+        assert alive() is None
+    finally:
+        gc.enable()

@@ -9,6 +9,7 @@ cites, and the article sentences that cite a source. Each answer is computed onc
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -50,10 +51,11 @@ def source_footnotes(docs: list[Document]) -> dict[str, dict[str, Footnote]]:
 
 class FootnoteGraph:
     """The chain over one loaded build (``store``): read-only, safe to share between threads
-    (a cache filled twice by a race holds the same)."""
+    (a cache filled twice by a race holds the same). It holds the build weakly: the build
+    holds it (``store.graph``), and a build no one uses is freed at once."""
 
     def __init__(self, store: IndexStore) -> None:
-        self.store = store
+        self.store = weakref.proxy(store)
         self._source_notes = source_footnotes(list(store.docs.values()))
         self._entries: dict[str, dict[str, int]] = {}
         self._claims: dict[int, list[int]] = {}

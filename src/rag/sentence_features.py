@@ -42,7 +42,7 @@ class SentenceFeatures:
     of a loaded build, dropped with it."""
 
     def __init__(self, store: IndexStore) -> None:
-        self.store = store
+        self.store = weakref.proxy(store)  # the cache's key: held weakly, or never dropped
         self._units: dict[int, UnitFeatures] = {}
         self._note_terms: dict[int, frozenset[str]] = {}
 
