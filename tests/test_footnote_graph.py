@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_corpus, settings_for
+from helpers.shared import make_corpus, settings_for
 from rag.documents import load_documents
 from rag.embeddings import HashEmbedder
 from rag.footnote_graph import link_sources
