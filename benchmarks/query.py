@@ -74,10 +74,11 @@ def synthetic_100k(embedder, questions: list[str], work: Path) -> dict[str, floa
     the sentence vectors are written to ``work`` and memory-mapped, as a faiss build's are."""
     import bm25s
 
+    from rag.documents import Document
     from rag.faiss_index import FaissPassageIndex, vector_index
     from rag.lexicon import MAX_WORDS, Lexicon
     from rag.sentence_vectors import SENTENCES_FILE, MappedSentenceVectors
-    from rag.store import DocRecord, IndexStore, PassageRecord
+    from rag.store import IndexStore, PassageRecord
 
     rng = np.random.default_rng(0)
     n, per = 100_000, 2
@@ -106,7 +107,7 @@ def synthetic_100k(embedder, questions: list[str], work: Path) -> dict[str, floa
     index.add(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
     bm25 = bm25s.BM25()
     bm25.index([text[p.start : p.end].split()[:12] for p in passages], show_progress=False)
-    doc = DocRecord("synthetic", "synthetic", "synthetic.txt", text, {}, None)
+    doc = Document("synthetic", "synthetic", "synthetic.txt", text, ())
     # A full-size lexicon (its cap), half Cyrillic: the cost of looking question words up.
     lexicon_words = [f"слово{i}" if i % 2 else f"word{i}" for i in range(MAX_WORDS)]
     lexicon_vectors = rng.standard_normal((MAX_WORDS, embedder.dim)).astype(np.float32)

@@ -79,7 +79,7 @@ def _holds(question: str, sentence: str, translations: dict[int, set[str]] | Non
 
     from rag.query import Query
     from rag.ranking import holds_wanted
-    from rag.store import UnitFeatures
+    from rag.sentence_features import UnitFeatures
     from rag.text import full_names
 
     query = Query.parse(question, np.zeros(1, dtype=np.float32))

@@ -105,7 +105,7 @@ def test_hostile_documents_are_indexed_not_skipped(hostile: rag.Assistant) -> No
     assert store.manifest["skipped"] == []
     assert {"velna", "source-1", "page"} <= set(store.docs)
     assert SCRIPT in store.docs["velna"].text  # kept verbatim: offsets must stay exact
-    (note,) = store.docs["velna"].footnotes.values()
+    (note,) = store.docs["velna"].footnotes
     assert not note.url.lower().startswith("javascript")
 
 

@@ -15,11 +15,12 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answerability import Decision, decide, features_of
-from rag.models import Answer, Citation, Footnote, Passage, marker_text, not_covered_message
+from rag.models import Answer, Citation, Passage, marker_text, not_covered_message
 from rag.profile import Profile
 from rag.query import Query
 from rag.ranking import Candidate, QueryTerms, holds_wanted, query_terms, rank_sentences
 from rag.retrieval import Hit
+from rag.sentence_features import SentenceFeatures
 from rag.store import IndexStore
 from rag.text import strip_markers
 
@@ -45,7 +46,7 @@ def passage_of(store: IndexStore, row: int, score: float) -> Passage:
         text=doc.text[record.start : record.end],
         start=record.start,
         end=record.end,
-        footnotes=[doc.footnote(label) for label in record.labels],
+        footnotes=[store.graph.footnote(doc.doc_id, label) for label in record.labels],
         score=score,
     )
 
@@ -176,8 +177,7 @@ class ExtractiveAnswerer:
         A claim that is a candidate itself scores the better of its own score and its
         source's (``own`` keeps its own). A source no article cites is quoted as it is."""
         is_source = [
-            self.store.docs[self.store.passages[c.passage].doc_id].source_label is not None
-            for c in candidates
+            self.store.docs[self.store.passages[c.passage].doc_id].is_source for c in candidates
         ]
         claims = {
             (c.passage, c.start): c for c, src in zip(candidates, is_source, strict=True) if not src
@@ -205,22 +205,19 @@ class ExtractiveAnswerer:
         record = self.store.passages[claim.passage]
         if record.kind == "footnote":
             return []
-        entries = self.store.entry_rows(record.doc_id)
         out = []
-        for label in self.store.docs[record.doc_id].labels_in(claim.start, claim.end):
-            row = entries.get(label)
-            if row is not None:
-                entry = self.store.passages[row]
-                sentence = self.store.sentence_groups(row)[0][0]
-                where = {"passage": row, "start": entry.start, "end": entry.end}
-                out.append(replace(claim, sentence=sentence, via=None, own=None, **where))
+        for row in self.store.graph.entries_in(record.doc_id, claim.start, claim.end):
+            entry = self.store.passages[row]
+            sentence = self.store.sentence_groups(row)[0][0]
+            where = {"passage": row, "start": entry.start, "end": entry.end}
+            out.append(replace(claim, sentence=sentence, via=None, own=None, **where))
         return out
 
     def _claim_citing(self, cand: Candidate, query: Query) -> Candidate | None:
         """The article sentence under the footnote whose source holds ``cand`` that says most
         nearly what ``cand`` says; None when no article cites that source."""
         doc_id = self.store.passages[cand.passage].doc_id
-        citing = self.store.citing_sentences(doc_id)
+        citing = self.store.graph.citing_sentences(doc_id)
         if not citing:
             return None
         vectors = self.store.sentence_vectors
@@ -230,7 +227,7 @@ class ExtractiveAnswerer:
         _, start, end = (int(x) for x in self.store.sentence_rows[sentence])
         # The quote is the claim and its source behind it: it holds the kind of answer asked
         # for ("when": a date), or a number the question names, if either sentence does.
-        features = self.store.unit_features(sentence)
+        features = SentenceFeatures.of(self.store).unit(sentence)
         typed = cand.typed or holds_wanted(query, features)
         numbered = cand.numbered or bool(query.numbers & features.numbers)
         return replace(
@@ -244,10 +241,6 @@ class ExtractiveAnswerer:
             numbered=numbered,
         )
 
-    def _footnotes(self, doc_id: str, start: int, end: int) -> list[Footnote]:
-        doc = self.store.docs[doc_id]
-        return [doc.footnote(label) for label in doc.labels_in(start, end)]
-
     def _cite(self, cand: Candidate, marker: int) -> Citation:
         doc_id = self.store.passages[cand.passage].doc_id
         doc = self.store.docs[doc_id]
@@ -258,7 +251,7 @@ class ExtractiveAnswerer:
             text=doc.text[cand.start : cand.end],
             start=cand.start,
             end=cand.end,
-            footnotes=self._footnotes(doc_id, cand.start, cand.end),
+            footnotes=self.store.graph.footnotes_in(doc_id, cand.start, cand.end),
             score=cand.retrieval,
         )
 
@@ -266,11 +259,9 @@ class ExtractiveAnswerer:
         """For each footnote of the claim whose source is indexed, its best matching sentence
         (the one the claim was found through, ``cand.via``, when it is that source's)."""
         doc_id = self.store.passages[cand.passage].doc_id
-        if self.store.docs[doc_id].source_label is not None:
-            return []
         out = []
-        for note in self._footnotes(doc_id, cand.start, cand.end):
-            rows = self.store.doc_sentences.get(note.source_doc_id or "")
+        for note, source in self.store.graph.sources_in(doc_id, cand.start, cand.end):
+            rows = self.store.doc_sentences.get(source.doc_id)
             if rows is None or not len(rows):
                 continue
             vectors = self.store.sentence_vectors[rows]
@@ -280,7 +271,6 @@ class ExtractiveAnswerer:
             pick = int(via[0]) if len(via) else int(np.argmax(scores))
             best = int(rows[pick])
             _, start, end = (int(x) for x in self.store.sentence_rows[best])
-            source = self.store.docs[note.source_doc_id or ""]
             out.append(
                 Citation(
                     marker=0,  # numbered by the caller

@@ -243,8 +243,8 @@ class Assistant:
                 sources=()
                 if doc.source_label
                 else tuple(
-                    (label, bool(note.source_doc_id and note.source_doc_id in store.docs))
-                    for label, note in doc.footnotes.items()
+                    (note.label, bool(note.source_doc_id and note.source_doc_id in store.docs))
+                    for note in doc.footnotes
                 ),
             )
             for doc in store.docs.values()
@@ -274,7 +274,7 @@ class Assistant:
             note
             for doc in store.docs.values()
             if doc.source_label is None
-            for note in doc.footnotes.values()
+            for note in doc.footnotes
         ]
 
     def fetch_sources(self) -> list[FetchReport]:

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from rag.files import MAX_FILE_BYTES, SUFFIXES, candidate_files, read_text_file, scan_files
@@ -24,6 +25,7 @@ from rag.footnotes import (
     labels_in,
     match_entry,
     scopes_of_paragraph,
+    usage_warnings,
 )
 from rag.front_matter import front_matter
 from rag.models import Footnote
@@ -55,7 +57,8 @@ Span = tuple[int, int]
 
 @dataclass(frozen=True)
 class Document:
-    """A document of the corpus, with its paragraphs and footnotes located in ``text``."""
+    """A document of the corpus, with its paragraphs and footnotes located in ``text``: as
+    parsed at build time, and as a loaded build holds it (``rag.store``)."""
 
     doc_id: str
     title: str
@@ -91,11 +94,26 @@ class Document:
             "missing": len(used - listed),
         }
 
-    def labels_in(self, start: int, end: int) -> list[str]:
-        """Labels whose scope intersects ``text[start:end]``, in order of first appearance."""
+    def labels_in(self, start: int, end: int, *, entries: bool = False) -> list[str]:
+        """Labels whose scope intersects ``text[start:end]``, in order of first appearance
+        (with ``entries``, then those of the footnote-list entries it intersects)."""
         if self.source_label is not None:
             return [self.source_label]
-        return labels_in(self.scopes, start, end)
+        if not entries:
+            return labels_in(self.scopes, start, end)
+        return labels_in(self._scopes_and_entries, start, end)
+
+    @cached_property
+    def _scopes_and_entries(self) -> tuple[Scope, ...]:
+        return self.scopes + tuple(Scope(k, s, e) for k, (s, e) in self.entry_spans.items())
+
+    def footnote(self, label: str) -> Footnote:
+        """The footnote ``label`` (a bare one when the list has no entry for it)."""
+        return self._by_label.get(label) or Footnote(label=label)
+
+    @cached_property
+    def _by_label(self) -> dict[str, Footnote]:
+        return {f.label: f for f in self.footnotes}
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:
@@ -197,31 +215,6 @@ def _continues_entry(line: str, after_blank: bool) -> bool:
     return indent > 0 and (not after_blank or indent >= 4 or line.startswith("\t"))
 
 
-def _usage_warnings(path: str, listed: list[str], used: list[str]) -> list[str]:
-    """One line for the markers without an entry, one for the entries no marker uses."""
-    warnings = []
-    missing = [label for label in used if label not in listed]
-    unused = [label for label in listed if label not in used]
-    if missing:
-        verb = "has" if len(missing) == 1 else "have"
-        warnings.append(f"{path}: {_some(missing, 'marker')} {verb} no entry in the footnote list")
-    if unused:
-        verb = "is" if len(unused) == 1 else "are"
-        warnings.append(f"{path}: {_some(unused, 'footnote')} {verb} listed but no marker uses "
-                        f"{'it' if len(unused) == 1 else 'them'}")  # fmt: skip
-    return warnings
-
-
-def _some(labels: list[str], noun: str, shown: int = 8) -> str:
-    """ "footnote [3]", "footnotes [1], [2]", "40 footnotes ([1], [2], … and 32 more)"."""
-    names = ", ".join(f"[{label}]" for label in labels[:shown])
-    if len(labels) == 1:
-        return f"{noun} {names}"
-    if len(labels) <= shown:
-        return f"{noun}s {names}"
-    return f"{len(labels)} {noun}s ({names} and {len(labels) - shown} more)"
-
-
 def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Document:
     """Find paragraphs, boilerplate, the footnote list and the markers' scopes in ``text``.
 
@@ -289,7 +282,7 @@ def parse_document(doc_id: str, path: str, text: str, *, title: str = "") -> Doc
             markers.extend(found)
             scopes.extend(scopes_of_paragraph(text, para_start, para_end, found))
     used = list(dict.fromkeys(m.label for m in markers))
-    warnings += _usage_warnings(path, list(footnotes), used)
+    warnings += usage_warnings(path, list(footnotes), used)
     for label in used:
         footnotes.setdefault(label, Footnote(label=label))
     if warnings:

@@ -42,6 +42,7 @@ __all__ = [
     "match_entry",
     "parse_entry",
     "scopes_of_paragraph",
+    "usage_warnings",
 ]
 
 _SPACE = r"[^\S\r\n]"  # any whitespace but a line break (entries use no-break spaces)
@@ -205,3 +206,28 @@ def _entry_text(text: str, start: int, end: int) -> str:
     """An entry's text; one continued on further lines is joined into one line."""
     body = text[start:end]
     return " ".join(body.split()) if "\n" in body or "\r" in body else body
+
+
+def usage_warnings(path: str, listed: list[str], used: list[str]) -> list[str]:
+    """One line for the markers without an entry, one for the entries no marker uses."""
+    warnings = []
+    missing = [label for label in used if label not in listed]
+    unused = [label for label in listed if label not in used]
+    if missing:
+        verb = "has" if len(missing) == 1 else "have"
+        warnings.append(f"{path}: {_some(missing, 'marker')} {verb} no entry in the footnote list")
+    if unused:
+        verb = "is" if len(unused) == 1 else "are"
+        warnings.append(f"{path}: {_some(unused, 'footnote')} {verb} listed but no marker uses "
+                        f"{'it' if len(unused) == 1 else 'them'}")  # fmt: skip
+    return warnings
+
+
+def _some(labels: list[str], noun: str, shown: int = 8) -> str:
+    """ "footnote [3]", "footnotes [1], [2]", "40 footnotes ([1], [2], … and 32 more)"."""
+    names = ", ".join(f"[{label}]" for label in labels[:shown])
+    if len(labels) == 1:
+        return f"{noun} {names}"
+    if len(labels) <= shown:
+        return f"{noun}s {names}"
+    return f"{len(labels)} {noun}s ({names} and {len(labels) - shown} more)"

@@ -29,7 +29,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from rag.chunking import Chunk, chunk_documents
 from rag.documents import Document, candidate_files, load_documents
 from rag.embeddings import Embedder, EmbeddingCache, word_embedder
 from rag.errors import ConfigError, DocumentError, IndexBusyError
+from rag.footnote_graph import link_sources
 from rag.lexicon import Lexicon, lexicon_words, word_languages
 from rag.models import IndexStats
 from rag.passage_index import PassagePoint, point_id, sentence_id
@@ -60,7 +61,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 14  # 14: the Qdrant stores keep the sentence vectors; 13: passage point ids
+# 15: docs.json holds whole documents (entries apart from scopes; a source's footnotes are
+# found at load); 14: the Qdrant stores keep the sentence vectors; 13: passage point ids
+FORMAT_VERSION = 15
 Progress = Callable[[str, int, int], None]
 
 
@@ -117,23 +120,6 @@ def index_status(settings: Settings, dim: int | None = None) -> IndexStatus:
     if manifest.get("files") != _file_hashes(settings.docs_dir):
         return IndexStatus("stale", f"documents in {settings.docs_dir} changed", manifest)
     return IndexStatus("ok", "up to date", manifest)
-
-
-def _link_sources(docs: list[Document]) -> list[Document]:
-    """Point each footnote at the fetched source behind it (matched by URL, else by label)."""
-    by_url = {d.source_url.rstrip("/"): d.doc_id for d in docs if d.is_source and d.source_url}
-    by_label = {d.source_label: d.doc_id for d in docs if d.is_source}
-    linked = []
-    for doc in docs:
-        if doc.is_source or not doc.footnotes:
-            linked.append(doc)
-            continue
-        notes = tuple(
-            replace(f, source_doc_id=by_url.get(f.url.rstrip("/")) or by_label.get(f.label))
-            for f in doc.footnotes
-        )
-        linked.append(replace(doc, footnotes=notes))
-    return linked
 
 
 def _embed_text(doc: Document, chunk: Chunk) -> str:
@@ -253,7 +239,7 @@ def _build(
             f"no readable documents in {settings.docs_dir} ({reasons}): "
             "add .txt, .md or .html files"
         )
-    docs = _link_sources(docs)
+    docs = link_sources(docs)
     by_id = {d.doc_id: d for d in docs}
     chunks = chunk_documents(docs, settings.chunk_tokens)
     sentence_rows = [(n, s, e) for n, chunk in enumerate(chunks) for s, e in chunk.units]

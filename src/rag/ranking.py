@@ -18,7 +18,8 @@ from rag.answer_types import STRICT, AnswerType
 from rag.profile import Profile
 from rag.query import Query
 from rag.retrieval import Hit
-from rag.store import IndexStore, UnitFeatures
+from rag.sentence_features import SentenceFeatures, UnitFeatures
+from rag.store import IndexStore
 
 __all__ = ["Candidate", "QueryTerms", "holds_wanted", "query_terms", "rank_sentences"]
 
@@ -122,10 +123,10 @@ def _found_words(
     return frozenset(direct), frozenset(translated)
 
 
-def _noted_words(store: IndexStore, query: Query, sentence: int) -> frozenset[int]:
+def _noted_words(features: SentenceFeatures, query: Query, sentence: int) -> frozenset[int]:
     """Which of the question's words the footnote entries a claim cites hold."""
     direct, translated = _found_words(
-        query.words, query.translations, store.footnote_terms(sentence)
+        query.words, query.translations, features.footnote_terms(sentence)
     )
     return direct | translated
 
@@ -153,9 +154,10 @@ def holds_wanted(query: Query, features: UnitFeatures) -> bool:
     )
 
 
-def _passage_names(store: IndexStore, query: Query, row: int) -> frozenset[int]:
+def _passage_names(features: SentenceFeatures, query: Query, row: int) -> frozenset[int]:
     """Which of the question's names a passage holds (by word index)."""
-    direct, translated = _found_words(query.words, query.translations, store.passage_terms(row))
+    terms = features.passage_terms(row)
+    direct, translated = _found_words(query.words, query.translations, terms)
     return frozenset(i for i in direct | translated if i < len(query.names) and query.names[i])
 
 
@@ -163,8 +165,9 @@ def _names_only_in(store: IndexStore, query: Query, entry: int, claims: list[int
     """Whether the question is only names, and the entry holds one its claims' passages don't."""
     if not query.names or not all(query.names):
         return False
-    held = _passage_names(store, query, entry)
-    return bool(held - frozenset().union(*(_passage_names(store, query, r) for r in claims)))
+    features = SentenceFeatures.of(store)
+    held = _passage_names(features, query, entry)
+    return bool(held - frozenset().union(*(_passage_names(features, query, r) for r in claims)))
 
 
 def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[tuple[int, float]]:
@@ -183,7 +186,7 @@ def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[
     for hit in hits:
         record = store.passages[hit.row]
         if record.kind == "footnote" and not query.about_sources:
-            rows = store.claim_passages(hit.row)
+            rows = store.graph.claim_passages(hit.row)
             if _names_only_in(store, query, hit.row, rows):
                 rows = [*rows, hit.row]
         else:
@@ -217,10 +220,11 @@ def rank_sentences(
             store.passages[passage].first_sentence, store.passages[passage].last_sentence
         )
     )
+    sentence_features = SentenceFeatures.of(store)
     for row, retrieval in passages:
         record = store.passages[row]
         for sentence, units in store.sentence_groups(row):
-            features = store.unit_features(sentence)
+            features = sentence_features.unit(sentence)
             if features.heading and record.kind != "footnote":
                 continue  # a title names a topic; it answers nothing (an entry is no title)
             typed = holds_wanted(query, features)
@@ -230,7 +234,7 @@ def rank_sentences(
             _, start, end = (int(x) for x in store.sentence_rows[sentence])
             direct, translated = _found_words(query.words, query.translations, features.terms)
             found = direct | translated
-            noted = _noted_words(store, query, sentence) - found
+            noted = _noted_words(sentence_features, query, sentence) - found
             noted_share = profile.noted_weight * _share(noted, terms.findable)
             lexical = _share(found, terms.findable) + noted_share
             numbered = bool(query.numbers & features.numbers)

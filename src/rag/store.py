@@ -2,8 +2,10 @@
 
 Passages are llama-index ``TextNode``s (docstore and index store); their vectors and search
 terms are in the passage index ``RAG_STORE`` names (``rag.stores``), under stable point ids
-(``point_ids.npy``). Beside them: the documents' texts (citations quote them by offset) and
-the sentence rows the answerer quotes from; their vectors are where the store keeps them
+(``point_ids.npy``). Beside them: the documents, whole (``rag.documents.Document``:
+citations quote their text by offset; ``store.graph``, a ``rag.footnote_graph.FootnoteGraph``,
+is the claim -> footnote -> source chain over them), and the sentence rows the answerer quotes
+from; their vectors are where the store keeps them
 (``rag.sentence_vectors``: a memory-mapped file, or a Qdrant shard or collection). Queries
 never touch llama-index objects: at load time everything becomes flat arrays, so a query
 costs one embedding, one dense and one sparse search of the passage index, one read of its
@@ -19,64 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer_types import AnswerType, types_in
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import ConfigError, IndexError_
 from rag.faiss_index import FLAT_LIMIT, vector_index
-from rag.footnotes import Scope, labels_in
+from rag.footnote_graph import FootnoteGraph
+from rag.footnotes import Marker, Scope
 from rag.lexicon import Lexicon
 from rag.models import Footnote
 from rag.passage_index import PassageIndex
 from rag.sentence_vectors import SentenceVectors
 from rag.stores import open_passage_index, open_sentence_vectors
-from rag.text import (
-    detect_language,
-    full_names,
-    is_heading,
-    numbers,
-    search_terms,
-)
 
-__all__ = ["FLAT_LIMIT", "DocRecord", "IndexStore", "PassageRecord", "vector_index", "write_store"]
+__all__ = ["FLAT_LIMIT", "IndexStore", "PassageRecord", "vector_index", "write_store"]
 
 POINT_IDS = "point_ids.npy"
-
-
-@dataclass(frozen=True, slots=True)
-class DocRecord:
-    """What a citation needs of a document: its id, title, full text and footnotes."""
-
-    doc_id: str
-    title: str
-    path: str
-    text: str
-    footnotes: dict[str, Footnote]
-    source_label: str | None
-    scopes: tuple[Scope, ...] = ()  # footnote scopes and footnote-list entries
-
-    def labels_in(self, start: int, end: int) -> list[str]:
-        """Labels whose scope (or footnote entry) intersects ``text[start:end]``."""
-        if self.source_label is not None:
-            return [self.source_label]
-        return labels_in(self.scopes, start, end)
-
-    def footnote(self, label: str) -> Footnote:
-        """The footnote ``label`` (a bare one when the list has no entry for it)."""
-        return self.footnotes.get(label) or Footnote(label=label)
-
-
-@dataclass(frozen=True, slots=True)
-class UnitFeatures:
-    """A sentence's (or clause window's) search terms, language, numbers, and whether it is
-    a heading."""
-
-    terms: frozenset[str]
-    language: str
-    numbers: set[str]
-    heading: bool
-    types: frozenset[AnswerType]  # the kinds of answer it holds (a figure, a sum, a date)
-    names: tuple[tuple[tuple[str, str], ...], ...] = ()  # its full names (rag.text.full_names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +50,6 @@ class PassageRecord:
     kind: str
     first_sentence: int
     last_sentence: int
-
-
-def _source_footnotes(docs: list[Document]) -> dict[str, dict[str, Footnote]]:
-    """A source's footnote is the article's entry that points at it."""
-    by_source: dict[str, dict[str, Footnote]] = {}
-    for doc in docs:
-        for note in doc.footnotes:
-            if note.source_doc_id:
-                by_source.setdefault(note.source_doc_id, {})[note.label] = note
-    return by_source
 
 
 def write_store(
@@ -152,29 +101,50 @@ def write_store(
     index_store.persist(persist_path=str(build_dir / "index_store.json"))
     np.save(build_dir / POINT_IDS, np.asarray(point_ids, dtype=np.int64))
     np.save(build_dir / "sentence_rows.npy", np.asarray(sentence_rows, dtype=np.int64))
-    source_notes = _source_footnotes(docs)
-    records = [
-        {
-            "doc_id": d.doc_id,
-            "title": d.title,
-            "path": d.path,
-            "text": d.text,
-            "footnotes": [
-                asdict(f) for f in (d.footnotes or source_notes.get(d.doc_id, {}).values())
-            ],
-            "source_label": d.source_label,
-            "scopes": [(sc.label, sc.start, sc.end) for sc in d.scopes]
-            + [(label, s, e) for label, (s, e) in d.entry_spans.items()],
-        }
-        for d in docs
-    ]
+    records = [_doc_record(d) for d in docs]
     (build_dir / "docs.json").write_text(json.dumps(records, ensure_ascii=False), "utf-8")
+
+
+def _doc_record(doc: Document) -> dict[str, Any]:
+    """A document as ``docs.json`` holds it: all of it but the build's warnings."""
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "path": doc.path,
+        "text": doc.text,
+        "paragraphs": doc.paragraphs,
+        "footnotes": [asdict(f) for f in doc.footnotes],
+        "entry_spans": [(label, s, e) for label, (s, e) in doc.entry_spans.items()],
+        "markers": [(m.label, m.start, m.end) for m in doc.markers],
+        "scopes": [(sc.label, sc.start, sc.end) for sc in doc.scopes],
+        "source_label": doc.source_label,
+        "source_url": doc.source_url,
+        "date": doc.date,
+    }
+
+
+def _document(record: dict[str, Any]) -> Document:
+    """The :class:`Document` a ``docs.json`` record holds."""
+    return Document(
+        doc_id=record["doc_id"],
+        title=record["title"],
+        path=record["path"],
+        text=record["text"],
+        paragraphs=tuple((s, e) for s, e in record["paragraphs"]),
+        footnotes=tuple(Footnote(**f) for f in record["footnotes"]),
+        entry_spans={label: (s, e) for label, s, e in record["entry_spans"]},
+        markers=tuple(Marker(label, s, e) for label, s, e in record["markers"]),
+        scopes=tuple(Scope(label, s, e) for label, s, e in record["scopes"]),
+        source_label=record["source_label"],
+        source_url=record["source_url"],
+        date=record["date"],
+    )
 
 
 def _check_consistent(
     path: Path,
     manifest: dict[str, Any],
-    docs: dict[str, DocRecord],
+    docs: dict[str, Document],
     passages: list[PassageRecord],
     sentence_rows: np.ndarray,
     sentence_vectors: SentenceVectors,
@@ -193,13 +163,14 @@ def _check_consistent(
         raise IndexError_(f"sentence rows in {path} point at no passage")
 
 
-@dataclass
+@dataclass(eq=False)
 class IndexStore:
-    """A loaded build: flat arrays and records, read-only and safe to share between threads."""
+    """A loaded build: flat arrays and records, read-only and safe to share between threads
+    (compared, and hashed, by identity: the layers above cache per build)."""
 
     path: Path
     manifest: dict[str, Any]
-    docs: dict[str, DocRecord]
+    docs: dict[str, Document]
     passages: list[PassageRecord]
     passage_index: PassageIndex
     sentence_rows: np.ndarray
@@ -209,17 +180,13 @@ class IndexStore:
     point_ids: np.ndarray | None = None  # each passage row's id in the passage index
 
     row_of: dict[int, int] = field(default_factory=dict, repr=False)
-
-    _unit_cache: dict[int, UnitFeatures] = field(default_factory=dict, repr=False)
-    _citing_cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
-    _entry_cache: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
-    _note_terms_cache: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
-    _claims_cache: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    graph: FootnoteGraph = field(init=False, repr=False)  # the claim -> footnote -> source chain
 
     def __post_init__(self) -> None:
         if self.point_ids is None:
             self.point_ids = np.arange(len(self.passages), dtype=np.int64)
         self.row_of = {int(p): row for row, p in enumerate(self.point_ids)}
+        self.graph = FootnoteGraph(self)
 
     @property
     def faiss_index(self) -> Any:
@@ -248,111 +215,15 @@ class IndexStore:
                 groups.append((row, [row]))
         return groups
 
-    def entry_rows(self, doc_id: str) -> dict[str, int]:
-        """label -> passage row of each footnote-list entry of a document (computed once)."""
-        found = self._entry_cache.get(doc_id)
-        if found is None:
-            found = {
-                label: row
-                for row in self.doc_passages(doc_id)
-                if self.passages[row].kind == "footnote"
-                for label in self.passages[row].labels
-            }
-            self._entry_cache[doc_id] = found
-        return found
-
     def doc_passages(self, doc_id: str) -> list[int]:
         """The passage rows of a document, in order."""
         rows = self.doc_sentences.get(doc_id, np.zeros(0, dtype=np.int64))
         return sorted({int(self.sentence_rows[r][0]) for r in rows})
 
-    def citing_sentences(self, source_doc_id: str) -> list[tuple[int, int]]:
-        """(sentence row, passage row) of the article sentences under a footnote whose source
-        is ``source_doc_id``: the claims that source backs (computed once per source)."""
-        found = self._citing_cache.get(source_doc_id)
-        if found is not None:
-            return found
-        source = self.docs.get(source_doc_id)
-        found = []
-        for doc in self.docs.values():
-            note = doc.footnotes.get(source.source_label or "") if source else None
-            if doc.source_label is not None or note is None or note.source_doc_id != source_doc_id:
-                continue
-            spans = [(sc.start, sc.end) for sc in doc.scopes if sc.label == note.label]
-            for passage in self.doc_passages(doc.doc_id):
-                if self.passages[passage].kind == "footnote":
-                    continue  # the footnote list's entry: it names the source, claims nothing
-                for sentence, _ in self.sentence_groups(passage):
-                    _, start, end = (int(x) for x in self.sentence_rows[sentence])
-                    if any(start < e and s < end for s, e in spans):
-                        found.append((sentence, passage))
-        self._citing_cache[source_doc_id] = found
-        return found
-
-    def claim_passages(self, entry: int) -> list[int]:
-        """For a footnote-list entry's passage row: the rows of the passages holding the
-        claims it backs (the text in its labels' scopes), in document order (computed once)."""
-        found = self._claims_cache.get(entry)
-        if found is None:
-            record = self.passages[entry]
-            doc = self.docs[record.doc_id]
-            found = [
-                row
-                for row in self.doc_passages(record.doc_id)
-                if self.passages[row].kind != "footnote"
-                and not set(record.labels).isdisjoint(
-                    doc.labels_in(self.passages[row].start, self.passages[row].end)
-                )
-            ]
-            self._claims_cache[entry] = found
-        return found
-
-    def footnote_terms(self, sentence: int) -> frozenset[str]:
-        """The search terms of the footnote-list entries a sentence cites (author, title,
-        publisher): through its footnote, a claim names its source (computed once)."""
-        found = self._note_terms_cache.get(sentence)
-        if found is None:
-            passage, start, end = (int(x) for x in self.sentence_rows[sentence])
-            record = self.passages[passage]
-            doc = self.docs[record.doc_id]
-            terms: set[str] = set()
-            if record.kind != "footnote" and doc.source_label is None:
-                entries = self.entry_rows(doc.doc_id)
-                for label in doc.labels_in(start, end):
-                    row = entries.get(label)
-                    if row is None:
-                        continue
-                    terms |= self.passage_terms(row)
-            found = frozenset(terms)
-            self._note_terms_cache[sentence] = found
-        return found
-
-    def passage_terms(self, passage: int) -> frozenset[str]:
-        """The search terms of all a passage's rows (its sentences and clause windows)."""
-        record = self.passages[passage]
-        rows = range(record.first_sentence, record.last_sentence)
-        return frozenset().union(*(self.unit_features(u).terms for u in rows))
-
     def unit_text(self, row: int) -> str:
         """The verbatim text of a sentence (or clause window) row."""
         passage, start, end = self.sentence_rows[row]
         return self.docs[self.passages[int(passage)].doc_id].text[int(start) : int(end)]
-
-    def unit_features(self, row: int) -> UnitFeatures:
-        """What the answerer needs of a row's text, computed once per row, not per question."""
-        found = self._unit_cache.get(row)
-        if found is None:
-            text = self.unit_text(row)
-            found = UnitFeatures(
-                frozenset(search_terms(text)),
-                detect_language(text),
-                numbers(text),
-                is_heading(text),
-                types_in(text),
-                tuple(tuple(name) for name in full_names(text)),
-            )
-            self._unit_cache[row] = found  # a benign race: both threads compute the same
-        return found
 
     def idf(self, term: str) -> float | None:
         """Inverse document frequency of an index term over passages (None if unseen)."""
@@ -408,9 +279,7 @@ class IndexStore:
             )
         docs = {}
         for rec in json.loads((path / "docs.json").read_text("utf-8")):
-            notes = {f["label"]: Footnote(**f) for f in rec.pop("footnotes")}
-            scopes = tuple(Scope(label, s, e) for label, s, e in rec.pop("scopes"))
-            docs[rec["doc_id"]] = DocRecord(footnotes=notes, scopes=scopes, **rec)
+            docs[rec["doc_id"]] = _document(rec)
         point_ids = np.load(path / POINT_IDS)
         if point_ids.shape != (len(passages),):
             raise IndexError_(f"point ids in {path} do not match its passages")
