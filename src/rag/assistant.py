@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from rag.answerer import Answerer, QuotingAnswerer, Search, make_answerer
 from rag.answering import passage_of
+from rag.blas import one_blas_thread
 from rag.documents import candidate_files
 from rag.embeddings import Embedder, make_embedder, word_embedder
 from rag.errors import DocumentError, IndexBusyError, IndexError_, InvalidQuestionError
@@ -308,7 +309,8 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages that best match ``question``, best first."""
-        found = self._search(question, k)
+        with one_blas_thread():
+            found = self._search(question, k)
         return [passage_of(found.store, hit.row, hit.score) for hit in found.hits]
 
     def query(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
@@ -316,12 +318,14 @@ class Assistant:
         passages the LLM reads (default ``settings.top_k``); the extractive answer weighs
         every sentence of at least the best MIN_ANSWER_PASSAGES whatever ``k``.
         ``mode="extractive"`` quotes even when an LLM is configured."""
-        found = self._search(question, k, MIN_ANSWER_PASSAGES)
-        return self.answerer(mode).answer(found)
+        with one_blas_thread():
+            found = self._search(question, k, MIN_ANSWER_PASSAGES)
+            return self.answerer(mode).answer(found)
 
     def stream(
         self, question: str, *, k: int | None = None, mode: str | None = None
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it comes, then the final, verified :class:`Answer`."""
-        found = self._search(question, k, MIN_ANSWER_PASSAGES)
-        yield from self.answerer(mode).stream(found)
+        with one_blas_thread():
+            found = self._search(question, k, MIN_ANSWER_PASSAGES)
+            yield from self.answerer(mode).stream(found)

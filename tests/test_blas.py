@@ -1,0 +1,94 @@
+"""Answering runs BLAS (and OpenMP) on the calling thread alone, and gives the limit back."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+
+import numpy  # noqa: F401  (loads OpenBLAS, so there is a pool to limit)
+import pytest
+from threadpoolctl import threadpool_info
+
+import rag
+from rag import blas
+from rag.blas import one_blas_thread
+
+
+def _threads() -> set[int]:
+    """The thread counts of the BLAS pools the process shares (OpenBLAS on pthreads)."""
+    shared = [i for i in threadpool_info() if i.get("threading_layer") == "pthreads"]
+    assert shared, "numpy's OpenBLAS should be loaded"
+    return {info["num_threads"] for info in shared}
+
+
+def test_one_thread_inside_and_the_process_limit_after() -> None:
+    before = _threads()
+    with one_blas_thread():
+        assert _threads() == {1}
+        with one_blas_thread():  # nested: still one, and leaving it lifts nothing
+            pass
+        assert _threads() == {1}
+    assert _threads() == before
+
+
+class FakeController:
+    """Stands for threadpoolctl's controller: counts the limits set and lifted."""
+
+    def __init__(self) -> None:
+        self.set = self.lifted = 0
+
+    def select(self, **kwargs: object) -> FakeController:
+        assert kwargs == {"threading_layer": "pthreads"}  # the pools the process shares
+        return self
+
+    def limit(self, *, limits: int) -> FakeController:
+        assert limits == 1
+        self.set += 1
+        return self
+
+    def restore_original_limits(self) -> None:
+        self.lifted += 1
+
+
+def test_concurrent_questions_share_one_limit_lifted_by_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeController()
+    monkeypatch.setattr(blas, "_controller", fake)
+    monkeypatch.setattr(blas, "_modules_seen", len(sys.modules))
+    inside, first_out = threading.Barrier(2), threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def ask(leave_first: bool) -> None:
+        with blas.one_blas_thread():
+            inside.wait(10)
+            if not leave_first:
+                first_out.wait(10)
+                seen.append((fake.set, fake.lifted))  # the other has left: still limited
+        if leave_first:
+            first_out.set()
+
+    workers = [threading.Thread(target=ask, args=(n == 0,)) for n in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(10)
+    assert seen == [(1, 0)] and (fake.set, fake.lifted) == (1, 1)
+
+
+def test_the_assistant_answers_inside_it(shared_index: Callable[..., rag.Settings]) -> None:
+    assistant = rag.Assistant(shared_index())
+    search = assistant._search
+    seen: list[set[int]] = []
+
+    def recording(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        seen.append(_threads())
+        return search(*args, **kwargs)
+
+    assistant._search = recording  # type: ignore[method-assign]
+    before = _threads()
+    assistant.query("Как Песков охарактеризовал разговор?")
+    list(assistant.stream("Как Песков охарактеризовал разговор?"))
+    assistant.retrieve("Песков")
+    assert seen == [{1}, {1}, {1}] and _threads() == before
