@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 import rag
 from helpers.stores import STORES, close_stores
@@ -95,6 +96,20 @@ def _no_rag_env_for_the_session() -> Iterator[None]:
     """
     with pytest.MonkeyPatch.context() as monkeypatch:
         _drop_rag_variables(monkeypatch)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread_per_call() -> Iterator[None]:
+    """Each BLAS call (numpy's OpenBLAS, faiss's) runs on the calling thread alone.
+
+    Query-time products are tiny (a question's words against the lexicon: 4 x 1024 by
+    1024 x 657), and OpenBLAS's own pool only adds hand-offs: on this 2-core machine, and
+    worse when it is shared or 8 test threads ask at once, one such product took 48 ms
+    instead of 1 ms, most of the time of tests/test_robustness_load.py. The results are the
+    same either way; child processes the tests start keep the library default.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
         yield
 
 
