@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 import rag
 from helpers.stores import STORES, close_stores
@@ -81,6 +82,27 @@ def settings_for(docs_dir: Path, index_dir: Path, **overrides: Any) -> rag.Setti
     return rag.Settings(**values)
 
 
+MEMORY_DISK = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``tmp_path`` and ``tmp_path_factory`` folders in memory, where the machine has /dev/shm.
+
+    A build syncs to disk as it writes (SQLite commits, the Qdrant shard's flush): on this
+    machine's shared disk that was ~15 s of the fast suite's 85. No test is about what
+    survives a power cut, so the folders may as well live in memory. pytest's own location
+    (``PYTEST_DEBUG_TEMPROOT``, ``--basetemp``) wins when given; pyproject.toml keeps one
+    session's folders, not three (~1.7 GB of memory each).
+    """
+    if (
+        config.option.basetemp is None
+        and "PYTEST_DEBUG_TEMPROOT" not in os.environ
+        and MEMORY_DISK.is_dir()
+        and os.access(MEMORY_DISK, os.W_OK)
+    ):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_DISK)
+
+
 def _drop_rag_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("RAG_"):
@@ -95,6 +117,20 @@ def _no_rag_env_for_the_session() -> Iterator[None]:
     """
     with pytest.MonkeyPatch.context() as monkeypatch:
         _drop_rag_variables(monkeypatch)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread_per_call() -> Iterator[None]:
+    """Each BLAS call (numpy's OpenBLAS, faiss's) runs on the calling thread alone.
+
+    Query-time products are tiny (a question's words against the lexicon: 4 x 1024 by
+    1024 x 657), and OpenBLAS's own pool only adds hand-offs: on this 2-core machine, and
+    worse when it is shared or 8 test threads ask at once, one such product took 48 ms
+    instead of 1 ms, most of the time of tests/test_robustness_load.py. The results are the
+    same either way; child processes the tests start keep the library default.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
         yield
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -113,17 +114,17 @@ def test_a_new_document_is_picked_up(store_settings: rag.Settings) -> None:
     ],
 )
 def test_other_settings_make_the_index_stale(
-    hash_settings: rag.Settings, change: dict[str, object], word: str
+    shared_index: Callable[..., rag.Settings], change: dict[str, object], word: str
 ) -> None:
-    build_index(hash_settings, HashEmbedder())
-    status = index_status(hash_settings.model_copy(update=change))
+    status = index_status(shared_index().model_copy(update=change))
     assert status.state == "stale"
     assert word in status.reason
 
 
-def test_other_dimension_makes_the_index_stale(hash_settings: rag.Settings) -> None:
-    build_index(hash_settings, HashEmbedder())
-    status = index_status(hash_settings, HASH_DIM + 1)
+def test_other_dimension_makes_the_index_stale(
+    shared_index: Callable[..., rag.Settings],
+) -> None:
+    status = index_status(shared_index(), HASH_DIM + 1)
     assert status.state == "stale"
     assert "dim" in status.reason
 

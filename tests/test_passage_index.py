@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 import rag
 import rag.index
+from helpers.shared import SharedIndexes
 from helpers.stores import (
     QDRANT_TEST_URL,
     close_stores,
@@ -71,6 +73,49 @@ def _sentence_points(store: IndexStore) -> int:
     """How many sentence vectors the store holds (a Qdrant collection's points, else rows)."""
     vectors = store.sentence_vectors
     return vectors.index.count() if isinstance(vectors, StoredSentenceVectors) else vectors.shape[0]
+
+
+def _holds(settings: rag.Settings) -> tuple[str, int, int]:
+    """What a test could change in an index: its current manifest, its points, its sentences."""
+    store = load_current(settings)
+    manifest = (store.path / "manifest.json").read_text("utf-8")
+    return manifest, store.passage_index.count(), _sentence_points(store)
+
+
+@pytest.fixture(scope="module")
+def _edge_twin(request: pytest.FixtureRequest, shared_indexes: SharedIndexes) -> rag.Settings:
+    """The shared article corpus indexed on qdrant-edge as well, once per module."""
+    faiss = shared_indexes.settings(request)
+    settings = on_store(faiss, "qdrant-edge", index_dir=faiss.index_dir.parent / "q-edge")
+    build_index(settings, HashEmbedder())
+    return settings
+
+
+@pytest.fixture
+def twin(
+    request: pytest.FixtureRequest, shared_index: Callable[..., rag.Settings], tmp_path: Path
+) -> Iterator[Callable[[str], rag.Settings]]:
+    """``twin(store)``: the shared article corpus (``shared_index()``) indexed on ``store``,
+    for the tests that only read and compare what the stores hold.
+
+    The qdrant-edge shard, on disk, is built once per module and checked after each test
+    (the test fails if it changed it); qdrant's collection, in qdrant-client's local mode, goes
+    with its client when any test closes the stores, so it is built per test in ``tmp_path``.
+    """
+    used: list[tuple[rag.Settings, tuple[str, int, int]]] = []
+
+    def settings(store: str) -> rag.Settings:
+        if store == "qdrant-edge":
+            edge = request.getfixturevalue("_edge_twin")
+            used.append((edge, _holds(edge)))
+            return edge
+        built = on_store(shared_index(), store, index_dir=tmp_path / "q")
+        build_index(built, HashEmbedder())
+        return built
+
+    yield settings
+    for edge, held in used:
+        assert _holds(edge) == held, "a test changed the shared qdrant-edge twin"
 
 
 def _add_extra(settings: rag.Settings) -> Path:
@@ -137,22 +182,23 @@ def test_an_edited_passage_replaces_its_point(store_settings: rag.Settings) -> N
 
 
 @pytest.mark.parametrize("store", QDRANT_STORES)
-def test_qdrant_scores_as_faiss(hash_settings: rag.Settings, store: str) -> None:
+def test_qdrant_scores_as_faiss(
+    shared_index: Callable[..., rag.Settings], twin: Callable[[str], rag.Settings], store: str
+) -> None:
     # Same cosines, same BM25 scores (bm25s's, from the engine's IDF). Passages whose BM25
     # scores tie may come in another order, so only the hybrid top 3 is compared in order.
-    faiss = _searches(hash_settings)
-    qdrant = _searches(
-        on_store(hash_settings, store, index_dir=hash_settings.index_dir.parent / "q")
-    )
+    faiss = _searches(shared_index())
+    qdrant = _searches(twin(store))
     for question, want, got in zip(QUESTIONS, faiss, qdrant, strict=True):
         assert got["dense"] == want["dense"], question
         assert got["sparse"] == want["sparse"], question
         assert got["hybrid"] == want["hybrid"], question
 
 
-def test_the_faiss_sentence_vectors_are_memory_mapped(hash_settings: rag.Settings) -> None:
-    build_index(hash_settings, HashEmbedder())
-    store = load_current(hash_settings)
+def test_the_faiss_sentence_vectors_are_memory_mapped(
+    shared_index: Callable[..., rag.Settings],
+) -> None:
+    store = load_current(shared_index())
     vectors = store.sentence_vectors
     assert isinstance(vectors, MappedSentenceVectors)
     assert isinstance(vectors._array, np.memmap)
@@ -163,13 +209,10 @@ def test_the_faiss_sentence_vectors_are_memory_mapped(hash_settings: rag.Setting
 
 @pytest.mark.parametrize("store", QDRANT_STORES)
 def test_qdrant_holds_the_sentence_vectors_as_faiss_does(
-    hash_settings: rag.Settings, store: str
+    shared_index: Callable[..., rag.Settings], twin: Callable[[str], rag.Settings], store: str
 ) -> None:
-    build_index(hash_settings, HashEmbedder())
-    faiss = load_current(hash_settings)
-    settings = on_store(hash_settings, store, index_dir=hash_settings.index_dir.parent / "q")
-    build_index(settings, HashEmbedder())
-    qdrant = load_current(settings)
+    faiss = load_current(shared_index())
+    qdrant = load_current(twin(store))
     assert not (qdrant.path / "sentences.npy").exists()
     rows = np.arange(len(faiss.sentence_rows))
     assert np.array_equal(qdrant.sentence_vectors[rows], faiss.sentence_vectors[rows])
@@ -179,9 +222,9 @@ def test_qdrant_holds_the_sentence_vectors_as_faiss_does(
 
 @pytest.mark.parametrize("store", QDRANT_STORES)
 def test_ranking_reads_a_questions_sentence_vectors_in_one_request(
-    hash_settings: rag.Settings, store: str, monkeypatch: pytest.MonkeyPatch
+    twin: Callable[[str], rag.Settings], store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assistant = rag.Assistant(on_store(hash_settings, store))
+    assistant = rag.Assistant(twin(store))
     assistant.build_index()
     loaded = assistant.store()
     vectors = loaded.sentence_vectors
@@ -197,12 +240,13 @@ def test_ranking_reads_a_questions_sentence_vectors_in_one_request(
 
 @pytest.mark.parametrize("store", QDRANT_STORES)
 def test_qdrant_answers_as_faiss(
-    hash_settings: rag.Settings, store: str, dev_set: list[dict[str, object]]
+    shared_assistant: rag.Assistant,
+    twin: Callable[[str], rag.Settings],
+    store: str,
+    dev_set: list[dict[str, object]],
 ) -> None:
-    faiss = rag.Assistant(hash_settings)
-    qdrant = rag.Assistant(
-        on_store(hash_settings, store, index_dir=hash_settings.index_dir.parent / "q")
-    )
+    faiss = shared_assistant
+    qdrant = rag.Assistant(twin(store))
     for question in [*QUESTIONS, *(str(item["question"]) for item in dev_set[:8])]:
         assert qdrant.query(question).text == faiss.query(question).text, question
 
