@@ -127,8 +127,9 @@ def _one_blas_thread_per_call() -> Iterator[None]:
     Query-time products are tiny (a question's words against the lexicon: 4 x 1024 by
     1024 x 657), and OpenBLAS's own pool only adds hand-offs: on this 2-core machine, and
     worse when it is shared or 8 test threads ask at once, one such product took 48 ms
-    instead of 1 ms, most of the time of tests/test_robustness_load.py. The results are the
-    same either way; child processes the tests start keep the library default.
+    instead of 1 ms. Answering limits itself so since (rag.blas, tests/test_blas.py); this
+    covers the rest (builds, direct calls) and saves the suite ~10 s of CPU. The results are
+    the same either way; child processes the tests start keep the library default.
     """
     with threadpool_limits(limits=1, user_api="blas"):
         yield

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy  # noqa: F401  (loads OpenBLAS, so there is a pool to limit)
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import rag
 from rag import blas
@@ -22,8 +22,16 @@ def _threads() -> set[int]:
     return {info["num_threads"] for info in shared}
 
 
+@pytest.fixture(autouse=True)
+def two_threads() -> Iterator[None]:
+    """The pools at two threads (the suite runs them at one: tests/conftest.py)."""
+    with threadpool_limits(limits=2, user_api="blas"):
+        yield
+
+
 def test_one_thread_inside_and_the_process_limit_after() -> None:
     before = _threads()
+    assert before == {2}
     with one_blas_thread():
         assert _threads() == {1}
         with one_blas_thread():  # nested: still one, and leaving it lifts nothing
@@ -88,6 +96,7 @@ def test_the_assistant_answers_inside_it(shared_index: Callable[..., rag.Setting
 
     assistant._search = recording  # type: ignore[method-assign]
     before = _threads()
+    assert before == {2}
     assistant.query("Как Песков охарактеризовал разговор?")
     list(assistant.stream("Как Песков охарактеризовал разговор?"))
     assistant.retrieve("Песков")
