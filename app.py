@@ -4,7 +4,7 @@
 import logging
 
 from rag import Assistant, Settings
-from rag.ui import AssistantUI
+from rag.ui.app import AssistantUI
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from rag import Assistant, Settings
-from rag.embeddings import make_embedder
+from rag.index.embeddings import make_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 

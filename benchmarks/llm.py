@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the llama.cpp server machinery lives with the tests
 
 from rag import Answer, Assistant, Settings  # noqa: E402
-from rag.answerer import LLMWithFallback  # noqa: E402
+from rag.answer.answerer import LLMWithFallback  # noqa: E402
 from rag.evaluation import EvalItem, load_eval_set  # noqa: E402
 from real_llm import (  # noqa: E402
     MODEL_ALIAS,

@@ -173,7 +173,7 @@ def ui_benchmark(assistant, clients: int, requests: int) -> dict[str, Any]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from gradio_client import Client
 
-    from rag.ui import CHAT_CONCURRENCY, AssistantUI
+    from rag.ui.app import CHAT_CONCURRENCY, AssistantUI
 
     ui = AssistantUI(assistant)
     app = ui.create_app()

@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import rag
-    from rag.embeddings import make_embedder
     from rag.evaluation import evaluate, load_eval_set, report_of
+    from rag.index.embeddings import make_embedder
 
     groups = {"calibration": calibration_sets(), "frozen": frozen_sets()}
     chosen = groups if args.group == "all" else {args.group: groups[args.group]}

@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the scripted LLM server lives with the tests
 
 from rag import Assistant, Settings  # noqa: E402
-from rag.answerer import LLMWithFallback  # noqa: E402
-from rag.embedding_adapter import LlamaIndexEmbedding  # noqa: E402
-from rag.embeddings import make_embedder  # noqa: E402
+from rag.answer.answerer import LLMWithFallback  # noqa: E402
 from rag.evaluation import load_eval_set  # noqa: E402
+from rag.index.embedding_adapter import LlamaIndexEmbedding  # noqa: E402
+from rag.index.embeddings import make_embedder  # noqa: E402
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -55,7 +55,7 @@ def naive_retriever(docs_dir: Path, embedder):
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.vector_stores.faiss import FaissVectorStore
 
-    from rag.tokens import encoding
+    from rag.corpus.tokens import encoding
 
     encoding()  # sets the offline tiktoken cache the splitter needs
     documents = SimpleDirectoryReader(str(docs_dir), required_exts=[".txt"]).load_data()
@@ -74,11 +74,11 @@ def synthetic_100k(embedder, questions: list[str], work: Path) -> dict[str, floa
     the sentence vectors are written to ``work`` and memory-mapped, as a faiss build's are."""
     import bm25s
 
-    from rag.documents import Document
-    from rag.faiss_index import FaissPassageIndex, vector_index
-    from rag.lexicon import MAX_WORDS, Lexicon
-    from rag.sentence_vectors import SENTENCES_FILE, MappedSentenceVectors
-    from rag.store import IndexStore, PassageRecord
+    from rag.corpus.documents import Document
+    from rag.corpus.lexicon import MAX_WORDS, Lexicon
+    from rag.index.faiss_index import FaissPassageIndex, vector_index
+    from rag.index.sentence_vectors import SENTENCES_FILE, MappedSentenceVectors
+    from rag.index.store import IndexStore, PassageRecord
 
     rng = np.random.default_rng(0)
     n, per = 100_000, 2

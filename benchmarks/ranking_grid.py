@@ -44,11 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import rag
-    from rag.answering import ExtractiveAnswerer
+    from rag.answer.extractive import ExtractiveAnswerer
     from rag.assistant import MIN_ANSWER_PASSAGES
     from rag.calibration import CALIBRATION_SETS, set_paths
-    from rag.embeddings import make_embedder
     from rag.evaluation import load_eval_set
+    from rag.index.embeddings import make_embedder
     from rag.profile import load_profile
 
     grid = _grid(args.grid)

@@ -56,7 +56,7 @@ def _words(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 def _points(start: int, count: int):
-    from rag.passage_index import PassagePoint
+    from rag.index.passage_index import PassagePoint
 
     rng = np.random.default_rng(start)
     vectors = rng.standard_normal((count, DIM)).astype(np.float32)
@@ -69,7 +69,7 @@ def _points(start: int, count: int):
 
 def _open(store: str, folder: Path, *, create: bool):
     if store == "faiss":
-        from rag.faiss_index import FaissPassageIndex
+        from rag.index.faiss_index import FaissPassageIndex
 
         if create:
             return FaissPassageIndex.create(folder, DIM)
@@ -79,13 +79,13 @@ def _open(store: str, folder: Path, *, create: bool):
     if store == "qdrant":
         import qdrant_client
 
-        from rag.qdrant_server import QdrantServerPassageIndex
+        from rag.index.qdrant_server import QdrantServerPassageIndex
 
         client = qdrant_client.QdrantClient(path=str(folder / "local"))  # local mode, on disk
         return QdrantServerPassageIndex(
             client, "local", "scale", DIM, create=create, average_length=average
         )
-    from rag.qdrant_index import QdrantEdgePassageIndex
+    from rag.index.qdrant_index import QdrantEdgePassageIndex
 
     return QdrantEdgePassageIndex(folder / "shard", DIM, average_length=average)
 

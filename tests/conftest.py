@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 
 import rag
 from helpers.stores import STORES, close_stores
-from rag.documents import Document, parse_document
-from rag.embeddings import Embedder
+from rag.corpus.documents import Document, parse_document
+from rag.index.embeddings import Embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_PATH = ROOT / "docs" / "article.ru.txt"
@@ -300,7 +300,7 @@ def store_settings(request: pytest.FixtureRequest, hash_settings: rag.Settings) 
 
 @pytest.fixture(scope="session")
 def real_embedder() -> Embedder:
-    from rag.embeddings import make_embedder
+    from rag.index.embeddings import make_embedder
 
     return make_embedder("use-multilingual", threads=2)
 

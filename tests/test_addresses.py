@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.addresses import address_refusal
+from rag.corpus.addresses import address_refusal
 
 
 @pytest.mark.parametrize(

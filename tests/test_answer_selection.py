@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from rag.answering import ExtractiveAnswerer
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.ranking import Candidate
 from rag.profile import load_profile
-from rag.ranking import Candidate
 
 TEXT = (
     "The president sent a birthday message to his colleague. "

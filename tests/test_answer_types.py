@@ -77,10 +77,10 @@ def test_types_in(sentence: str, held: set[str]) -> None:
 def _holds(question: str, sentence: str, translations: dict[int, set[str]] | None = None) -> bool:
     import numpy as np
 
+    from rag.answer.ranking import holds_wanted
+    from rag.answer.sentence_features import UnitFeatures
+    from rag.corpus.text import full_names
     from rag.query import Query
-    from rag.ranking import holds_wanted
-    from rag.sentence_features import UnitFeatures
-    from rag.text import full_names
 
     query = Query.parse(question, np.zeros(1, dtype=np.float32))
     if translations:
@@ -110,7 +110,7 @@ def test_a_name_the_question_holds_in_translation_is_not_an_answer() -> None:
 
 
 def test_full_names_are_runs_of_capitalised_words() -> None:
-    from rag.text import full_names
+    from rag.corpus.text import full_names
 
     assert [len(n) for n in full_names("Генеральный директор ВЗТ Ирина Соколовская говорит")] == [3]
     assert full_names("В апреле Комитет объявил, что Москва и Баку договорились.") == []

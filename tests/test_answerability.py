@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answerability import decide, features_of, probability
+from rag.answer.answerability import decide, features_of, probability
+from rag.answer.ranking import Candidate, QueryTerms
 from rag.calibration import Sample, fit
 from rag.profile import FEATURES, load_profile
-from rag.ranking import Candidate, QueryTerms
 
 MODEL = load_profile("use-multilingual").answerability
 

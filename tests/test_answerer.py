@@ -11,10 +11,10 @@ import pytest
 
 from llm_server import FakeLLMServer, closed_port
 from rag import Answer, Assistant, Settings
-from rag.answerer import Answerer, LLMWithFallback, QuotingAnswerer, Search, final_answer
+from rag.answer.answerer import Answerer, LLMWithFallback, QuotingAnswerer, Search, final_answer
+from rag.answer.llm import LLMAnswerer, llm_failure_note
 from rag.assistant import MIN_ANSWER_PASSAGES
 from rag.errors import LLMError
-from rag.llm import LLMAnswerer, llm_failure_note
 
 QUESTION = "Как Песков охарактеризовал разговор Путина и Алиева?"
 VERIFIED = "Песков назвал разговор Путина и Алиева теплым и необходимым [1]."

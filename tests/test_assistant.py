@@ -147,7 +147,7 @@ def test_threads_racing_on_a_fresh_assistant_build_once(
     hash_settings: rag.Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     assistant = rag.Assistant(hash_settings)
-    with caplog.at_level(logging.INFO, logger="rag.index"), ThreadPoolExecutor(8) as pool:
+    with caplog.at_level(logging.INFO, logger="rag.index.build"), ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(assistant.query, ["Кто такой Рашад Набиев?"] * 8))
     assert len({a.text for a in answers}) == 1
     assert caplog.text.count("index built") == 1
@@ -187,7 +187,7 @@ def test_documents_lists_what_the_index_holds(shared_assistant: rag.Assistant) -
 def test_an_index_of_a_paired_embedder_answers_with_its_words_embedded_apart(
     hash_settings: rag.Settings,
 ) -> None:
-    from rag.embeddings import HashEmbedder, PairedEmbedder
+    from rag.index.embeddings import HashEmbedder, PairedEmbedder
 
     paired = PairedEmbedder("hash", HashEmbedder(dim=256), HashEmbedder(dim=128))
     assistant = rag.Assistant(hash_settings, embedder=paired)

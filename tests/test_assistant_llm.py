@@ -9,8 +9,8 @@ import pytest
 
 from llm_server import FakeLLMServer, Reply, closed_port
 from rag import Answer, Assistant, Settings
+from rag.answer.llm import llm_abstained_note, llm_failure_note
 from rag.errors import LLMError
-from rag.llm import llm_abstained_note, llm_failure_note
 
 QUESTION = "Как Песков охарактеризовал разговор Путина и Алиева?"
 

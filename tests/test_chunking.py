@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import Chunk, chunk_document, clause_windows, split_sentences
-from rag.documents import Document, parse_document
-from rag.text import FOOTNOTE_MARKER, strip_markers
-from rag.tokens import count_tokens
+from rag.corpus.chunking import Chunk, chunk_document, clause_windows, split_sentences
+from rag.corpus.documents import Document, parse_document
+from rag.corpus.text import FOOTNOTE_MARKER, strip_markers
+from rag.corpus.tokens import count_tokens
 
 # -- arbitrary text ------------------------------------------------------------------------------
 

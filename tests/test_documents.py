@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import split_sentences
-from rag.documents import Document, front_matter, load_documents, parse_document, read_text_file
+from rag.corpus.chunking import split_sentences
+from rag.corpus.documents import (
+    Document,
+    front_matter,
+    load_documents,
+    parse_document,
+    read_text_file,
+)
 from rag.errors import DocumentError
 
 ARTICLE_FOOTNOTES = {
@@ -270,7 +276,7 @@ def test_unusable_files_are_skipped_with_a_reason(
     (docs / "empty.txt").write_bytes(b"")
     (docs / "blank.md").write_text("  \n\n\t\n", "utf-8")
     (docs / "link.txt").symlink_to(outside)
-    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+    with caplog.at_level(logging.WARNING, logger="rag.corpus.documents"):
         loaded, skipped = _load(docs)
     assert list(loaded) == ["good.txt"]
     assert set(skipped) == {"binary.txt", "empty.txt", "blank.md", "link.txt"}

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embedding_adapter import LlamaIndexEmbedding
-from rag.embeddings import (
+from rag.errors import ConfigError, RagError
+from rag.index.embedding_adapter import LlamaIndexEmbedding
+from rag.index.embeddings import (
     Embedder,
     EmbeddingCache,
     HashEmbedder,
@@ -17,7 +18,6 @@ from rag.embeddings import (
     make_embedder,
     word_embedder,
 )
-from rag.errors import ConfigError, RagError
 
 TEXTS = [
     "Обе стороны подтвердили решимость укреплять отношения.",

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rag
-from rag.chunking import chunk_document, split_sentences
-from rag.documents import Document, parse_document
-from rag.text import FOOTNOTE_MARKER
+from rag.corpus.chunking import chunk_document, split_sentences
+from rag.corpus.documents import Document, parse_document
+from rag.corpus.text import FOOTNOTE_MARKER
 
 NUMERIC = [str(n) for n in range(1, 13)]
 ROMAN = ["i", "ii", "iii", "iv", "vi"]

@@ -1,4 +1,4 @@
-"""The claim -> footnote -> source chain of a loaded build (rag.footnote_graph), and the
+"""The claim -> footnote -> source chain of a loaded build (rag.index.footnote_graph), and the
 documents a build holds: the very ``Document``s the build parsed."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from helpers.shared import make_corpus, settings_for
-from rag.documents import load_documents
-from rag.embeddings import HashEmbedder
-from rag.footnote_graph import link_sources
-from rag.index import build_index, load_current
-from rag.sentence_features import SentenceFeatures
-from rag.store import IndexStore
+from rag.answer.sentence_features import SentenceFeatures
+from rag.corpus.documents import load_documents
+from rag.index.build import build_index, load_current
+from rag.index.embeddings import HashEmbedder
+from rag.index.footnote_graph import link_sources
+from rag.index.store import IndexStore
 
 SOURCE = "source-iii"
 

@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from rag.chunking import split_sentences
-from rag.documents import Document, parse_document
-from rag.footnote_entries import merge_entries
-from rag.footnotes import find_markers, parse_entry, scopes_of_paragraph
+from rag.corpus.chunking import split_sentences
+from rag.corpus.documents import Document, parse_document
+from rag.corpus.footnote_entries import merge_entries
+from rag.corpus.footnotes import find_markers, parse_entry, scopes_of_paragraph
 from rag.models import Footnote
 
 # -- entries ---------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_marker_without_entry_warns_and_gets_a_bare_footnote(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     text = "Title of a small document\n\nA claim.[7] Another claim.\n"
-    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+    with caplog.at_level(logging.WARNING, logger="rag.corpus.documents"):
         doc = parse_document("w", "w.txt", text)
     assert doc.footnotes == (Footnote(label="7"),)
     assert any("[7]" in w and "no entry" in w for w in doc.warnings)
@@ -227,7 +227,7 @@ def test_marker_without_entry_warns_and_gets_a_bare_footnote(
 
 def test_entry_without_marker_warns(caplog: pytest.LogCaptureFixture) -> None:
     text = "Title of a small document\n\nA claim.[1]\n\nNotes\n\n1. Used, Pub\n2. Unused, Pub\n"
-    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+    with caplog.at_level(logging.WARNING, logger="rag.corpus.documents"):
         doc = parse_document("u", "u.txt", text)
     assert [f.label for f in doc.footnotes] == ["1", "2"]
     assert any("[2]" in w and "no marker" in w for w in doc.warnings)
@@ -481,7 +481,7 @@ def test_many_unused_definitions_give_one_log_line(caplog: pytest.LogCaptureFixt
     text = "# A blog post\n\nOne claim.[^used]\n\n[^used]: https://example.org/used\n" + "".join(
         f"[^ref{n}]: https://example.org/reference-{n}\n" for n in range(40)
     )
-    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+    with caplog.at_level(logging.WARNING, logger="rag.corpus.documents"):
         doc = parse_document("a", "a.md", text)
     assert len(caplog.records) == 1
     (warning,) = doc.warnings

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import rag
-from rag.documents import load_documents
-from rag.embeddings import Embedder
+from rag.corpus.documents import load_documents
 from rag.evaluation import EvalReport, evaluate, load_eval_set
+from rag.index.embeddings import Embedder
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_rag_env")]
 

@@ -12,11 +12,11 @@ import pytest
 from filelock import FileLock
 
 import rag
-import rag.index
-from rag.embeddings import HashEmbedder
+import rag.index.build
 from rag.errors import DocumentError, IndexBusyError, IndexError_
-from rag.index import FORMAT_VERSION, build_index, index_status, load_current
-from rag.store import IndexStore
+from rag.index.build import FORMAT_VERSION, build_index, index_status, load_current
+from rag.index.embeddings import HashEmbedder
+from rag.index.store import IndexStore
 
 HASH_DIM = HashEmbedder().dim
 
@@ -166,7 +166,7 @@ def test_failed_build_leaves_the_previous_index_intact(
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # as if the build were killed halfway
 
-    monkeypatch.setattr(rag.index, "write_store", crash)
+    monkeypatch.setattr(rag.index.build, "write_store", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(store_settings, HashEmbedder(), force=True)
     assert _current(store_settings) == before

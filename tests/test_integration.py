@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import rag
-from rag.text import strip_markers
+from rag.corpus.text import strip_markers
 
 if TYPE_CHECKING:
     from conftest import AnswerCheck

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.lexicon import Lexicon, lexicon_words, word_languages
+from rag.corpus.lexicon import Lexicon, lexicon_words, word_languages
 
 
 def _unit(*xs: float) -> np.ndarray:

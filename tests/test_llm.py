@@ -9,8 +9,7 @@ import pytest
 
 from helpers.passages import PESKOV
 from llm_server import FakeLLMServer, Reply, closed_port
-from rag.errors import ConfigError, LLMError
-from rag.llm import (
+from rag.answer.llm import (
     LLMAnswerer,
     answer_or_fallback,
     build_prompt,
@@ -18,10 +17,11 @@ from rag.llm import (
     llm_abstained_note,
     llm_failure_note,
 )
+from rag.answer.verification import markers_consistent
+from rag.corpus.tokens import count_tokens
+from rag.errors import ConfigError, LLMError
 from rag.models import Answer, Passage, not_covered_message
 from rag.settings import Settings
-from rag.tokens import count_tokens
-from rag.verification import markers_consistent
 
 GAS = Passage(
     doc_id="source-vi",

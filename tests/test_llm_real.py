@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from rag import Answer, Assistant
-from rag.embeddings import Embedder
+from rag.index.embeddings import Embedder
 
 BASE_URL = os.environ.get("RAG_TEST_LLM_BASE_URL", "")
 MODEL = os.environ.get("RAG_TEST_LLM_MODEL", "local")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from helpers.passages import PESKOV
-from rag.llm_prompt import build_prompt, prompt_lines
-from rag.llm_reply import clean_reply, visible_deltas, visible_text
+from rag.answer.llm_prompt import build_prompt, prompt_lines
+from rag.answer.llm_reply import clean_reply, visible_deltas, visible_text
 
 ANSWER = "Peskov called the dialogue warm and necessary [1]."
 ECHO = prompt_lines(build_prompt("How did Peskov describe it?", [PESKOV], max_tokens=2000))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import rag
-import rag.index
+import rag.index.build
 from helpers.shared import SharedIndexes
 from helpers.stores import (
     QDRANT_TEST_URL,
@@ -21,17 +21,17 @@ from helpers.stores import (
     needs_qdrant_client,
     on_store,
 )
+from rag.answer.ranking import rank_sentences
 from rag.cli import main
-from rag.embeddings import HashEmbedder
+from rag.corpus.text import search_terms
 from rag.errors import ConfigError, IndexBusyError
-from rag.index import build_index, load_current
-from rag.passage_index import point_id, sentence_id, term_id, term_weights
+from rag.index.build import build_index, load_current
+from rag.index.embeddings import HashEmbedder
+from rag.index.passage_index import point_id, sentence_id, term_id, term_weights
+from rag.index.sentence_vectors import MappedSentenceVectors, StoredSentenceVectors
+from rag.index.store import IndexStore
 from rag.query import Query
-from rag.ranking import rank_sentences
 from rag.retrieval import hybrid_search
-from rag.sentence_vectors import MappedSentenceVectors, StoredSentenceVectors
-from rag.store import IndexStore
-from rag.text import search_terms
 
 pytestmark = pytest.mark.usefixtures("clean_rag_env")
 
@@ -265,7 +265,7 @@ def test_a_build_killed_before_the_swap_leaves_the_shard_serving_the_previous_bu
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(rag.index, "_swap_in", killed)
+        patch.setattr(rag.index.build, "_swap_in", killed)
         with pytest.raises(KeyboardInterrupt):
             build_index(store_settings, HashEmbedder())
     # The new passages are in the shard, but the current build knows none of them...
@@ -318,7 +318,7 @@ def test_a_qdrant_store_without_its_package_names_the_install(
     def embedding(*args: object) -> None:
         raise AssertionError("embedded before checking the store's package")
 
-    monkeypatch.setattr(rag.index, "_embed_all", embedding)
+    monkeypatch.setattr(rag.index.build, "_embed_all", embedding)
     with pytest.raises(ConfigError, match=rf"pip install 'rag-footnotes\[{extra}\]'"):
         build_index(on_store(hash_settings, store), HashEmbedder())
 
@@ -332,7 +332,7 @@ def test_an_unknown_store_is_a_config_error() -> None:
 def test_a_shard_open_in_another_process_is_a_busy_error_naming_the_fix(
     hash_settings: rag.Settings,
 ) -> None:
-    from rag.qdrant_index import shard_dir
+    from rag.index.qdrant_index import shard_dir
 
     settings = hash_settings.model_copy(update={"store": "qdrant-edge"})
     build_index(settings, HashEmbedder())

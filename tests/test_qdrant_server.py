@@ -23,9 +23,9 @@ import pytest
 
 import rag
 from helpers.stores import close_stores, needs_qdrant_client, on_store
-from rag.embeddings import HashEmbedder
 from rag.errors import ConfigError, IndexError_, StoreUnavailableError
-from rag.index import build_index, load_current
+from rag.index.build import build_index, load_current
+from rag.index.embeddings import HashEmbedder
 
 # The contract, run again on this store (pytest collects imported tests in this module, where
 # ``store_settings`` is the fixture below).
@@ -59,7 +59,7 @@ def store_settings(hash_settings: rag.Settings) -> Iterator[rag.Settings]:
 def test_the_collection_is_named_by_embedder_and_records_the_average_length(
     store_settings: rag.Settings,
 ) -> None:
-    from rag.qdrant_server import LENGTH_KEY, connect
+    from rag.index.qdrant_server import LENGTH_KEY, connect
 
     build_index(store_settings, HashEmbedder())
     store = load_current(store_settings)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from rag.answer_types import AnswerType
-from rag.embeddings import HashEmbedder
-from rag.lexicon import Lexicon
+from rag.corpus.lexicon import Lexicon
+from rag.corpus.text import content_words
+from rag.index.embeddings import HashEmbedder
 from rag.query import Query, asks_about_sources, parse_query
-from rag.text import content_words
 
 VECTOR = np.zeros(4, dtype=np.float32)
 

@@ -56,7 +56,7 @@ COSTS = (
 
 
 def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(assistant_over: Over) -> None:
-    from rag.ranking import rank_sentences
+    from rag.answer.ranking import rank_sentences
 
     assistant = assistant_over("bridge.md", COSTS)
     question = "How much did the Velna bridge cost?"
@@ -67,7 +67,7 @@ def test_a_question_asking_for_a_sum_ranks_only_sentences_holding_one(assistant_
 
 
 def test_query_terms_tell_a_name_the_corpus_never_mentions(assistant_over: Over) -> None:
-    from rag.ranking import query_terms
+    from rag.answer.ranking import query_terms
 
     assistant = assistant_over("gas.md", GAS)
     known = assistant._search("How much gas did Norway supply?", 5)
@@ -77,7 +77,7 @@ def test_query_terms_tell_a_name_the_corpus_never_mentions(assistant_over: Over)
 
 
 def test_a_sentence_holding_the_year_asked_about_is_numbered(assistant_over: Over) -> None:
-    from rag.ranking import rank_sentences
+    from rag.answer.ranking import rank_sentences
 
     assistant = assistant_over("bridge.md", COSTS)
     for question, numbered in (("What opened in 2029?", True), ("What opened in 2031?", False)):
@@ -101,7 +101,7 @@ def test_a_question_naming_a_cited_author_finds_the_claim_that_cites_them(
 ) -> None:
     """The footnote entry names the author; the claim under the footnote is what answers
     what she expects (the chain read backwards), not the entry itself."""
-    from rag.ranking import rank_sentences
+    from rag.answer.ranking import rank_sentences
 
     assistant = assistant_over("rail.md", CITED)
     found = assistant._search("What freight volume does Marta Oksanen expect by 2028?", 5)
@@ -118,7 +118,7 @@ def test_who_a_cited_author_is_is_answered_by_the_entry_naming_them(
     """ "Who is Marta Oksanen?" is nothing but a name that only the footnote entry holds:
     the entry, author and title of the source, is where the documents say who she is (an
     entry without closing punctuation is no heading)."""
-    from rag.ranking import rank_sentences
+    from rag.answer.ranking import rank_sentences
 
     assistant = assistant_over("rail.md", CITED)
     found = assistant._search("Who is Marta Oksanen?", 5)

@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 
 import rag
-import rag.index
+import rag.index.build
 from helpers.shared import assert_answer_contract, make_corpus, settings_for
-from rag.embeddings import HashEmbedder
 from rag.errors import IndexBusyError
-from rag.index import build_index, index_status, load_current
-from rag.store import IndexStore
+from rag.index.build import build_index, index_status, load_current
+from rag.index.embeddings import HashEmbedder
+from rag.index.store import IndexStore
 
 WORKER = Path(__file__).resolve().parent / "helpers" / "build_worker.py"
 QUESTION = "Как Песков охарактеризовал разговор?"
@@ -265,7 +265,7 @@ def test_two_rebuilds_at_once_both_succeed_one_after_the_other(
     build_index(hash_settings, HashEmbedder())
     active, overlaps = [0], [0]
     guard = threading.Lock()
-    real_build = rag.index._build
+    real_build = rag.index.build._build
 
     def tracked(*args, **kwargs):  # type: ignore[no-untyped-def]
         with guard:
@@ -278,7 +278,7 @@ def test_two_rebuilds_at_once_both_succeed_one_after_the_other(
             with guard:
                 active[0] -= 1
 
-    monkeypatch.setattr(rag.index, "_build", tracked)
+    monkeypatch.setattr(rag.index.build, "_build", tracked)
     with ThreadPoolExecutor(2) as pool:
         results = list(
             pool.map(lambda _: build_index(hash_settings, HashEmbedder(), force=True), range(2))

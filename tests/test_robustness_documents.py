@@ -18,10 +18,10 @@ import pytest
 
 import rag
 import rag.assistant
-import rag.index
+import rag.index.build
 from helpers.shared import assert_answer_contract, make_corpus, settings_for
 from rag.cli import main as cli_main
-from rag.documents import MAX_FILE_BYTES
+from rag.corpus.documents import MAX_FILE_BYTES
 from rag.errors import DocumentError
 
 CP1251_TEXT = (
@@ -175,7 +175,7 @@ def test_turkish_windows_1254_text_is_decoded_or_skipped_never_garbled(tmp_path:
     )
     (docs / "tr.txt").write_bytes(text.encode("cp1254"))
     stats = rag.Assistant(settings_for(docs, tmp_path / "index")).build_index()
-    store = rag.index.load_current(settings_for(docs, tmp_path / "index"))
+    store = rag.index.build.load_current(settings_for(docs, tmp_path / "index"))
     if "tr.txt" in dict(stats.skipped):
         return  # skipped with a reason: acceptable
     assert store.docs["tr"].text == text

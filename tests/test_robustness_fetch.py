@@ -1,6 +1,6 @@
 """Robustness, issue 7 item 5: what tests/test_sources.py does not already cover.
 
-DNS answers are faked (rag.addresses' resolver is replaced), so no name is ever looked up for
+DNS answers are faked (rag.corpus.addresses' resolver is replaced), so no name is ever looked up for
 real and the only traffic is to a test server on 127.0.0.1: DNS rebinding (connect to the
 address that was checked), names with mixed public/private answers, names resolving to
 metadata addresses, odd spellings of 127.0.0.1, redirects to such names or to other schemes,
@@ -21,12 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-import rag.addresses
+import rag.corpus.addresses
 from helpers.transport import RecordingTransport
+from rag.corpus.sources import fetch_page, fetch_sources
 from rag.errors import FetchError
 from rag.models import Footnote
 from rag.settings import Settings
-from rag.sources import fetch_page, fetch_sources
 
 PAGE = (
     "<html><head><title>Velna harbor</title></head><body><article>"
@@ -122,7 +122,7 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
         }
     )
     module = types.SimpleNamespace(getaddrinfo=fake.getaddrinfo, SOCK_STREAM=socket.SOCK_STREAM)
-    monkeypatch.setattr(rag.addresses, "socket", module)  # only the fetcher's resolver
+    monkeypatch.setattr(rag.corpus.addresses, "socket", module)  # only the fetcher's resolver
     return fake
 
 

@@ -14,10 +14,10 @@ import pytest
 
 import rag
 from helpers.shared import assert_answer_contract, settings_for
-from rag.llm import build_prompt
+from rag.answer.llm import build_prompt
+from rag.answer.verification import markers_consistent, verify_answer
+from rag.corpus.text import strip_markers
 from rag.models import Passage
-from rag.text import strip_markers
-from rag.verification import markers_consistent, verify_answer
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -149,7 +149,7 @@ def test_llm_prompt_keeps_hostile_passages_inside_their_delimiters(hostile: rag.
 
 
 def test_an_llm_reply_with_markup_is_rendered_inert(hostile: rag.Assistant) -> None:
-    from rag.ui_render import render_answer
+    from rag.ui.render import render_answer
 
     passages = hostile.retrieve(BANNER_QUESTION, k=3)
     raw = (
@@ -162,7 +162,7 @@ def test_an_llm_reply_with_markup_is_rendered_inert(hostile: rag.Assistant) -> N
 
 
 def _ui_outputs(hostile: rag.Assistant, question: str) -> list[str]:
-    from rag.ui import AssistantUI
+    from rag.ui.app import AssistantUI
 
     ui = AssistantUI(hostile)
     fragments: list[str] = []
@@ -179,7 +179,7 @@ def _ui_outputs(hostile: rag.Assistant, question: str) -> list[str]:
     [BANNER_QUESTION, NOTICE_QUESTION, "Velna harbor opens three berths", f"{SCRIPT} {IMG}?"],
 )
 def test_ui_shows_hostile_content_as_text(hostile: rag.Assistant, question: str) -> None:
-    pytest.importorskip("rag.ui_render", reason="the UI rendering module is not written yet")
+    pytest.importorskip("rag.ui.render", reason="the UI rendering module is not written yet")
     fragments = _ui_outputs(hostile, question)
     for fragment in fragments:
         assert_inert(fragment)
@@ -210,7 +210,7 @@ def test_the_cli_prints_hostile_text_as_is(
 
 
 def test_hostile_source_is_linked_but_its_url_is_never_a_link(hostile: rag.Assistant) -> None:
-    pytest.importorskip("rag.ui_render", reason="the UI rendering module is not written yet")
+    pytest.importorskip("rag.ui.render", reason="the UI rendering module is not written yet")
     answer = hostile.query("Velna harbor authority three berths opened")
     assert_answer_contract(answer, hostile)
 

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 import rag
-import rag.index
-import rag.store
+import rag.index.build
+import rag.index.store
 from helpers.shared import assert_answer_contract, make_corpus, settings_for
-from rag.embeddings import HashEmbedder
-from rag.index import build_index, index_status, load_current
+from rag.index.build import build_index, index_status, load_current
+from rag.index.embeddings import HashEmbedder
 
 QUESTION = "Как Песков охарактеризовал разговор?"
 
@@ -236,7 +236,8 @@ def test_a_large_corpus_with_an_hnsw_index_loads_and_answers(
 ) -> None:
     # Regression: the FAISS/manifest check was once glued into a comment, so every HNSW index
     # (over FLAT_LIMIT passages) was refused on load, and rebuilding could not help.
-    monkeypatch.setattr(rag.faiss_index, "FLAT_LIMIT", 10)  # the article's ~40 passages -> HNSW
+    # the article's ~40 passages -> HNSW
+    monkeypatch.setattr(rag.index.faiss_index, "FLAT_LIMIT", 10)
     build_index(copy, HashEmbedder(), force=True)
     assert hasattr(load_current(copy).faiss_index, "hnsw")
     answer = rag.Assistant(copy).query(QUESTION)

@@ -15,12 +15,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_document
-from rag.documents import parse_document
+from rag.answer.verification import markers_consistent, verify_answer
+from rag.corpus.chunking import chunk_document
+from rag.corpus.documents import parse_document
+from rag.corpus.text import strip_markers
+from rag.corpus.tokens import count_tokens
 from rag.models import Answer, Footnote, Passage
-from rag.text import strip_markers
-from rag.tokens import count_tokens
-from rag.verification import markers_consistent, verify_answer
 
 
 def _examples(n: int) -> int:
@@ -202,7 +202,7 @@ def test_verification_never_crashes_on_arbitrary_text(
 @settings(max_examples=_examples(150), deadline=None)
 @given(parts=st.lists(reply_piece, max_size=6).map("".join), shown=passages)
 def test_with_embeddings_the_contract_still_holds(parts: str, shown: list[Passage]) -> None:
-    from rag.embeddings import HashEmbedder
+    from rag.index.embeddings import HashEmbedder
 
     embedder = HashEmbedder()
     answer = verify_answer(

@@ -20,7 +20,7 @@ import rag
 from helpers.shared import SharedIndexes
 from rag.cli import main as cli_main
 from rag.errors import InvalidQuestionError
-from rag.ui import AssistantUI
+from rag.ui.app import AssistantUI
 
 RAG_SCRIPT = Path(sys.executable).with_name("rag")
 # "A few seconds": generous for a loaded CI machine; a hash-embedder query takes ~2 ms.

@@ -36,7 +36,7 @@ def server(
     request: pytest.FixtureRequest, shared_indexes: SharedIndexes
 ) -> Iterator[dict[str, Any]]:
     pytest.importorskip("gradio_client")
-    ui_module = pytest.importorskip("rag.ui", reason="the UI module is not written yet")
+    ui_module = pytest.importorskip("rag.ui.app", reason="the UI module is not written yet")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from gradio_client import Client

@@ -16,16 +16,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers.transport import RecordingTransport
-from rag.errors import FetchError
-from rag.models import Footnote
-from rag.settings import Settings
-from rag.sources import (
+from rag.corpus.sources import (
     extract_main_text,
     fetch_page,
     fetch_sources,
     render_source_file,
     source_file_name,
 )
+from rag.errors import FetchError
+from rag.models import Footnote
+from rag.settings import Settings
 
 ARTICLE_HTML = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Peskov called the talk warm - Example News</title>
@@ -345,7 +345,7 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(
     def full_disk(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("rag.sources.os.replace", full_disk)
+    monkeypatch.setattr("rag.corpus.sources.os.replace", full_disk)
     [report] = fetch_sources([Footnote("iii", url=f"{site}/article")], tmp_path, settings)
     assert report.status == "kept"
     assert "No space left on device" in report.reason

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.models import not_covered_message
-from rag.text import (
+from rag.corpus.text import (
     FOOTNOTE_MARKER,
     content_stems,
     content_words,
@@ -17,6 +16,7 @@ from rag.text import (
     stem_tokens,
     strip_markers,
 )
+from rag.models import not_covered_message
 
 
 @pytest.mark.parametrize(

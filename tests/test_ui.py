@@ -16,10 +16,10 @@ import pytest
 
 import rag
 from helpers.shared import settings_for
+from rag.corpus.sources import FetchReport
 from rag.models import Answer, Citation, Footnote, Passage
-from rag.sources import FetchReport
-from rag.ui import AssistantUI
-from rag.ui_cards import (
+from rag.ui.app import AssistantUI
+from rag.ui.cards import (
     CardView,
     FootnoteView,
     card_view,
@@ -27,7 +27,7 @@ from rag.ui_cards import (
     group_citations,
     paragraph_bounds,
 )
-from rag.ui_render import (
+from rag.ui.render import (
     SourcesEntry,
     escape_text,
     render_answer,
@@ -416,7 +416,7 @@ def test_the_documents_table_shows_language_and_footnote_sources(ui: AssistantUI
 
 
 def test_importing_the_ui_imports_no_gradio() -> None:
-    code = "import sys, rag.ui; print('gradio' in sys.modules)"
+    code = "import sys, rag.ui.app; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

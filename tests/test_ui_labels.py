@@ -10,10 +10,10 @@ import pytest
 
 import rag
 from helpers.shared import SharedIndexes
-from rag.index import IndexStatus
-from rag.ui import AssistantUI
-from rag.ui_labels import LABELS, labels_for, language_note
-from rag.ui_render import render_documents, render_index_status
+from rag.index.build import IndexStatus
+from rag.ui.app import AssistantUI
+from rag.ui.labels import LABELS, labels_for, language_note
+from rag.ui.render import render_documents, render_index_status
 
 
 def test_every_language_has_every_label_with_the_same_placeholders() -> None:

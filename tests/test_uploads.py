@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.uploads import UploadRefusedError, sanitize_filename, save_upload
+from rag.corpus.uploads import UploadRefusedError, sanitize_filename, save_upload
 
 
 @pytest.mark.parametrize(
@@ -50,14 +50,14 @@ def test_save_upload_checks_size_and_content(tmp_path: Path, monkeypatch) -> Non
     binary.write_bytes(b"\x00\x01\x02PNG" * 10)
     empty.write_text("  \n", "utf-8")
     big.write_text("x" * 2000, "utf-8")
-    monkeypatch.setattr("rag.uploads.MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr("rag.corpus.uploads.MAX_UPLOAD_BYTES", 1000)
     for path, reason in ((binary, "binary"), (empty, "empty"), (big, "limit")):
         with pytest.raises(UploadRefusedError, match=reason):
             save_upload(path, tmp_path / "docs")
 
 
 def test_a_removed_document_is_moved_aside_never_deleted(tmp_path: Path) -> None:
-    from rag.uploads import DocumentNotFoundError, remove_document_file
+    from rag.corpus.uploads import DocumentNotFoundError, remove_document_file
 
     docs = tmp_path / "docs"
     (docs / "uploads").mkdir(parents=True)
@@ -75,7 +75,7 @@ def test_a_removed_document_is_moved_aside_never_deleted(tmp_path: Path) -> None
 def test_the_assistant_adds_into_uploads_and_removes_out_of_the_index(tmp_path: Path) -> None:
     import rag
     from helpers.shared import make_corpus, settings_for
-    from rag.uploads import DocumentNotFoundError
+    from rag.corpus.uploads import DocumentNotFoundError
 
     assistant = rag.Assistant(settings_for(make_corpus(tmp_path), tmp_path / "index"))
     upload = tmp_path / "in" / "cable.md"

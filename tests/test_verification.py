@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.passages import PESKOV
+from rag.answer.verification import answer_sentences, markers_consistent, verify_answer
 from rag.models import Answer, Citation, Footnote, Passage, not_covered_message
-from rag.verification import answer_sentences, markers_consistent, verify_answer
 
 PUTIN_RU = Passage(
     doc_id="article",

@@ -15,27 +15,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.answerer import Answerer, QuotingAnswerer, Search, make_answerer
-from rag.answering import passage_of
+from rag.answer.answerer import Answerer, QuotingAnswerer, Search, make_answerer
+from rag.answer.extractive import passage_of
 from rag.blas import one_blas_thread
-from rag.documents import candidate_files
-from rag.embeddings import Embedder, make_embedder, word_embedder
+from rag.corpus.documents import candidate_files
+from rag.corpus.text import detect_language
 from rag.errors import DocumentError, IndexBusyError, IndexError_, InvalidQuestionError
-from rag.index import IndexStatus, build_index, index_status, load_current
+from rag.index.build import IndexStatus, build_index, index_status, load_current
+from rag.index.embeddings import Embedder, make_embedder, word_embedder
+from rag.index.store import IndexStore
 from rag.models import Answer, Footnote, IndexStats, Passage
 from rag.profile import Profile, load_profile
 from rag.query import parse_query
 from rag.retrieval import hybrid_search
 from rag.settings import Settings
-from rag.store import IndexStore
-from rag.text import detect_language
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from llama_index.core.llms import LLM
 
-    from rag.sources import FetchReport
+    from rag.corpus.sources import FetchReport
 
 __all__ = ["Assistant", "DocumentInfo", "clean_question"]
 
@@ -126,7 +126,7 @@ class Assistant:
         return self._profile
 
     def answerer(self, mode: str | None = None) -> Answerer:
-        """How questions are answered (rag.answerer), chosen once from the settings: quoting,
+        """How questions are answered (rag.answer.answerer), chosen once from the settings: quoting,
         or the LLM with quoting as its fallback; ``mode="extractive"`` asks for quoting."""
         if mode not in (None, "llm"):
             return QuotingAnswerer(self.profile)
@@ -252,9 +252,9 @@ class Assistant:
         ]
 
     def add_document(self, path: Path, *, overwrite: bool = False) -> Path:
-        """Copy the file at ``path`` into ``docs/uploads/`` (checked: see rag.uploads) and
+        """Copy the file at ``path`` into ``docs/uploads/`` (checked: see rag.corpus.uploads) and
         return where it went; the next ``build_index`` (or question) indexes it."""
-        from rag.uploads import UPLOADS_DIR, save_upload
+        from rag.corpus.uploads import UPLOADS_DIR, save_upload
 
         return save_upload(path, self.settings.docs_dir / UPLOADS_DIR, overwrite=overwrite)
 
@@ -262,7 +262,7 @@ class Assistant:
         """Take the document ``path`` (as :meth:`documents` lists it) out of the corpus: it is
         moved into ``docs/.removed/``, not deleted, and the next ``build_index`` (or question)
         drops it. Returns where it went."""
-        from rag.uploads import remove_document_file
+        from rag.corpus.uploads import remove_document_file
 
         docs_dir = self.settings.docs_dir
         listed = {p.relative_to(docs_dir).as_posix() for p in candidate_files(docs_dir)}
@@ -279,13 +279,13 @@ class Assistant:
         ]
 
     def fetch_sources(self) -> list[FetchReport]:
-        """Download the source behind each footnote into ``docs/sources/`` (see rag.sources).
+        """Download the source behind each footnote into ``docs/sources/`` (see rag.corpus.sources).
 
         Reads the footnotes from the documents as they are now, so it works before any index
         exists. The next query (or ``build_index``) indexes what was fetched.
         """
-        from rag.documents import load_documents
-        from rag.sources import fetch_sources
+        from rag.corpus.documents import load_documents
+        from rag.corpus.sources import fetch_sources
 
         docs, _ = load_documents(self.settings.docs_dir)
         notes = {n.label: n for d in docs if not d.is_source for n in d.footnotes}

@@ -3,7 +3,7 @@
 A calibration set is a JSONL question file (rag.evaluation's format) with its corpus: the
 ``docs/`` folder beside it, or the repository's ``docs/`` when there is none. Each set is
 indexed in a scratch folder, every question is asked once, and the best sentence's features
-(rag.answerability) are paired with whether the question is answerable. A logistic model is
+(rag.answer.answerability) are paired with whether the question is answerable. A logistic model is
 fitted on all of them. The threshold comes from the same fit leaving one set out at a time
 (so from text each fit did not see): the highest one at which at most MAX_FALSE_ABSTENTION
 of the answerable questions would be refused. Refusing a question the documents answer
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embeddings import Embedder
 from rag.evaluation import load_eval_set
+from rag.index.embeddings import Embedder
 from rag.profile import FEATURES, AnswerabilityModel, Profile
 from rag.settings import Settings
 
@@ -119,8 +119,8 @@ def collect(
 def fit(samples: list[Sample], threshold: float = 0.5) -> AnswerabilityModel:
     """A logistic model over standardised features (ridge), by gradient descent, fitted on
     the samples whose best sentence carries the question's key terms: the others are not
-    answers whatever the model says (rag.answerability.carries_key_terms)."""
-    from rag.answerability import carries_key_terms
+    answers whatever the model says (rag.answer.answerability.carries_key_terms)."""
+    from rag.answer.answerability import carries_key_terms
 
     samples = [s for s in samples if carries_key_terms(s.features)]
     x = np.array([[s.features[f] for f in FEATURES] for s in samples], dtype=np.float64)
@@ -154,7 +154,7 @@ FOLDS = 5  # with one calibration set only: its questions in this many folds
 def out_of_fold(samples: list[Sample]) -> list[tuple[Sample, float]]:
     """Each sample with the probability a fit on the other sets gives it (with one set
     only, on the other folds of its questions)."""
-    from rag.answerability import probability
+    from rag.answer.answerability import probability
 
     names = sorted({s.set_name for s in samples})
     fold = {id(s): (s.set_name if len(names) > 1 else i % FOLDS) for i, s in enumerate(samples)}
@@ -166,7 +166,7 @@ def out_of_fold(samples: list[Sample]) -> list[tuple[Sample, float]]:
 
 
 def _rates(scored: list[tuple[Sample, float]], threshold: float) -> dict[str, float]:
-    from rag.answerability import carries_key_terms
+    from rag.answer.answerability import carries_key_terms
 
     declined = [
         (s.answerable, p < threshold or not carries_key_terms(s.features)) for s, p in scored

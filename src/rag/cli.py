@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from rag.assistant import Assistant
 from rag.errors import RagError
-from rag.index import footnote_counts
+from rag.index.build import footnote_counts
 from rag.models import Answer, Footnote, marker_text
 from rag.settings import load_settings
 
 if TYPE_CHECKING:
-    from rag.sources import FetchReport
+    from rag.corpus.sources import FetchReport
 
 __all__ = ["main"]
 
@@ -140,8 +140,8 @@ def _progress_bar():  # -> callable, closes itself at the end
 def _fetch_summary(reports: list[FetchReport], docs_dir: Path) -> bool:
     """Print how many sources were fetched, and why none were when the machine is offline;
     return whether a fetch was tried and fetched nothing."""
-    from rag.sources import attempted, looks_offline, nothing_fetched
-    from rag.ui_labels import labels_for
+    from rag.corpus.sources import attempted, looks_offline, nothing_fetched
+    from rag.ui.labels import labels_for
 
     fetched = sum(r.status == "fetched" for r in reports)
     print(f"{fetched} of {len(reports)} sources fetched")

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.answer.verification import markers_consistent
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.models import Answer
-from rag.verification import markers_consistent
 
 __all__ = [
     "METRIC_NAMES",
@@ -205,7 +205,7 @@ def evaluate(assistant: Assistant, items: list[EvalItem]) -> EvalReport:
                 ),
                 "ms": ms,
                 "answer": answer.text,
-                # What the answerability decision was based on (rag.answerability).
+                # What the answerability decision was based on (rag.answer.answerability).
                 "confidence": answer.confidence,
                 "features": answer.features,
             }

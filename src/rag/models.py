@@ -94,7 +94,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     flags: list[SentenceFlag] = field(default_factory=list)
     mode: str = "extractive"
-    # The answerability decision behind it (rag.answerability): the probability that the
+    # The answerability decision behind it (rag.answer.answerability): the probability that the
     # best sentence answers, the features it was computed from, and the calibration
     # profile's digest (rag.profile).
     confidence: float | None = None

@@ -20,7 +20,7 @@ from rag.errors import ConfigError
 
 __all__ = ["FEATURES", "AnswerabilityModel", "Profile", "load_profile"]
 
-# The answerability features, in this order (see rag.answerability).
+# The answerability features, in this order (see rag.answer.answerability).
 FEATURES = (
     "cosine",
     "coverage",
@@ -96,7 +96,7 @@ class Profile(BaseModel):
         700, description="with the source sentences behind them; the first claim always stays"
     )
     answerability: AnswerabilityModel = Field(
-        description="when to answer at all (rag.answerability)"
+        description="when to answer at all (rag.answer.answerability)"
     )
     calibrated_on: list[str] = Field(
         default_factory=list, description="the question sets the profile was fitted on"

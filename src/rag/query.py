@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.answer_types import AnswerType, expected_type
-from rag.lexicon import Lexicon
-from rag.text import content_words, detect_language, numbers, question_words, words_of
+from rag.corpus.lexicon import Lexicon
+from rag.corpus.text import content_words, detect_language, numbers, question_words, words_of
 
 __all__ = ["MAX_LOOKED_UP_WORDS", "Query", "asks_about_sources", "parse_query"]
 
@@ -122,7 +122,7 @@ class Query:
 
 
 def name_flags(text: str) -> list[bool]:
-    """For each content word of ``text`` (rag.text.content_words), whether it is written as a
+    """For each content word of ``text`` (rag.corpus.text.content_words), whether it is written as a
     name: capitalised after the first word, or in capitals ("NATO"). A question's first word
     is capitalised whatever it is."""
     content = content_words(text)
@@ -146,7 +146,7 @@ def parse_query(
     embed_words: Callable[[Sequence[str]], np.ndarray] | None = None,
 ) -> Query:
     """Embed ``text`` and its words, translate the words, and parse it. Words go through
-    ``embed_words`` when the lexicon was built by another encoder (rag.embeddings.
+    ``embed_words`` when the lexicon was built by another encoder (rag.index.embeddings.
     word_embedder); otherwise text and words are embedded in one call."""
     words = lookup_words(text)
     if embed_words is None:

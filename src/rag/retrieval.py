@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.corpus.text import search_terms
+from rag.index.store import IndexStore
 from rag.query import Query
-from rag.store import IndexStore
-from rag.text import search_terms
 
 __all__ = ["RRF_K", "Hit", "hybrid_search"]
 
@@ -46,7 +46,7 @@ def hybrid_search(store: IndexStore, query: Query, k: int, *, depth: int = 50) -
     # A point no row knows is left over from a build that did not finish: never shown.
     dense = {row_of[p]: s for p, s in index.dense_search(query_vector, depth) if p in row_of}
     # BM25 reads the question's words and their translations into the corpus's other
-    # languages (rag.lexicon): "missile" also looks for «ракет», as a bilingual reader would.
+    # languages (rag.corpus.lexicon): "missile" also looks for «ракет», as a bilingual reader would.
     terms = search_terms(query.text) + query.translated_terms
     lexical = {row_of[p]: s for p, s in index.sparse_search(terms, depth) if p in row_of}
     lexical_rank = list(lexical)

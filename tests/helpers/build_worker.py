@@ -36,9 +36,9 @@ import razdel  # noqa: F401
 from llama_index.vector_stores.faiss import FaissVectorStore  # noqa: F401
 
 import rag
-import rag.index
-from rag.embeddings import HashEmbedder
-from rag.tokens import count_tokens
+import rag.index.build
+from rag.corpus.tokens import count_tokens
+from rag.index.embeddings import HashEmbedder
 
 PAUSE_SECONDS = 120  # far longer than any test waits: the test kills the child first
 
@@ -62,7 +62,7 @@ def run_job(name: str, stage: str, docs_dir: str, index_dir: str) -> None:
     if stage == "writing":
         bm25s.BM25.save = pause  # type: ignore[method-assign]
     elif stage == "manifest":
-        rag.index._swap_in = pause  # type: ignore[attr-defined]
+        rag.index.build._swap_in = pause  # type: ignore[attr-defined]
     elif stage == "cleanup":
         shutil.rmtree = pause  # type: ignore[assignment]
     settings = rag.Settings(
@@ -70,7 +70,7 @@ def run_job(name: str, stage: str, docs_dir: str, index_dir: str) -> None:
         top_k=5, chunk_tokens=160,
     )  # fmt: skip
     say(f"{name} started")
-    rag.index.build_index(settings, embedder, force=True)
+    rag.index.build.build_index(settings, embedder, force=True)
     say(f"{name} done")
 
 

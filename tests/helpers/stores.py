@@ -35,10 +35,10 @@ def close_stores() -> None:
     """Close the embedded shards this process opened (each holds a lock and threads), and
     the qdrant-client clients (a local-mode collection goes with its client)."""
     if importlib.util.find_spec("qdrant_edge") is not None:
-        from rag.qdrant_index import close_all
+        from rag.index.qdrant_index import close_all
 
         close_all()
     if importlib.util.find_spec("qdrant_client") is not None:
-        from rag.qdrant_server import close_all as close_clients
+        from rag.index.qdrant_server import close_all as close_clients
 
         close_clients()

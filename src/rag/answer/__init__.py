@@ -1,0 +1,1 @@
+"""The answer: features, ranking, the decision, quoting, the LLM, verification."""

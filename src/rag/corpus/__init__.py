@@ -1,0 +1,1 @@
+"""The corpus: documents, footnotes and their scopes, chunks, fetched sources, words."""

@@ -1,0 +1,1 @@
+"""The Gradio UI, built only from the Assistant's public methods."""
