@@ -41,14 +41,10 @@ def test_one_thread_inside_and_the_process_limit_after() -> None:
 
 
 class FakeController:
-    """Stands for threadpoolctl's controller: counts the limits set and lifted."""
+    """Stands for threadpoolctl's controller of the shared pools: counts limits set and lifted."""
 
     def __init__(self) -> None:
         self.set = self.lifted = 0
-
-    def select(self, **kwargs: object) -> FakeController:
-        assert kwargs == {"threading_layer": "pthreads"}  # the pools the process shares
-        return self
 
     def limit(self, *, limits: int) -> FakeController:
         assert limits == 1

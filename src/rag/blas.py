@@ -23,7 +23,7 @@ __all__ = ["one_blas_thread"]
 _lock = threading.Lock()
 _active = 0
 _limiter: Any = None  # the threadpoolctl limiter holding the limit while _active > 0
-_controller: Any = None  # what threadpoolctl found loaded (inspecting costs ~0.5 ms)
+_controller: Any = None  # the shared pools threadpoolctl found (inspecting costs ~0.5 ms)
 _modules_seen = 0  # len(sys.modules) then: a native library comes with a new import
 
 
@@ -37,8 +37,9 @@ def one_blas_thread() -> Iterator[None]:
             if _controller is None or len(sys.modules) != _modules_seen:
                 from threadpoolctl import ThreadpoolController
 
-                _controller, _modules_seen = ThreadpoolController(), len(sys.modules)
-            _limiter = _controller.select(threading_layer="pthreads").limit(limits=1)
+                shared = ThreadpoolController().select(threading_layer="pthreads")
+                _controller, _modules_seen = shared, len(sys.modules)
+            _limiter = _controller.limit(limits=1)
         _active += 1
     try:
         yield
