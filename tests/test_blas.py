@@ -41,7 +41,7 @@ def test_one_thread_inside_and_the_process_limit_after() -> None:
 
 
 class FakeController:
-    """Stands for threadpoolctl's controller of the shared pools: counts limits set and lifted."""
+    """Stands for a threadpoolctl controller: counts the limits set and lifted."""
 
     def __init__(self) -> None:
         self.set = self.lifted = 0
@@ -58,18 +58,19 @@ class FakeController:
 def test_concurrent_questions_share_one_limit_lifted_by_the_last(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake = FakeController()
-    monkeypatch.setattr(blas, "_controller", fake)
+    shared, per_thread = FakeController(), FakeController()
+    monkeypatch.setattr(blas, "_pools", (shared, per_thread))
     monkeypatch.setattr(blas, "_modules_seen", len(sys.modules))
     inside, first_out = threading.Barrier(2), threading.Event()
     seen: list[tuple[int, int]] = []
 
     def ask(leave_first: bool) -> None:
         with blas.one_blas_thread():
-            inside.wait(10)
+            with blas.one_blas_thread():  # nested in one thread: nothing more is set
+                inside.wait(10)
             if not leave_first:
                 first_out.wait(10)
-                seen.append((fake.set, fake.lifted))  # the other has left: still limited
+                seen.append((shared.set, shared.lifted))  # the other has left: still limited
         if leave_first:
             first_out.set()
 
@@ -78,7 +79,8 @@ def test_concurrent_questions_share_one_limit_lifted_by_the_last(
         w.start()
     for w in workers:
         w.join(10)
-    assert seen == [(1, 0)] and (fake.set, fake.lifted) == (1, 1)
+    assert seen == [(1, 0)] and (shared.set, shared.lifted) == (1, 1)
+    assert (per_thread.set, per_thread.lifted) == (2, 2)  # each thread its own
 
 
 def test_the_assistant_answers_inside_it(shared_index: Callable[..., rag.Settings]) -> None:
@@ -97,3 +99,29 @@ def test_the_assistant_answers_inside_it(shared_index: Callable[..., rag.Setting
     list(assistant.stream("Как Песков охарактеризовал разговор?"))
     assistant.retrieve("Песков")
     assert seen == [{1}, {1}, {1}] and _threads() == before
+
+
+def test_a_server_limits_the_pools_for_the_process() -> None:
+    blas.one_blas_thread_for_the_process()  # inside two_threads, which gives the limit back
+    assert _threads() == {1}
+    seen: list[set[int]] = []
+    worker = threading.Thread(target=lambda: seen.append(_threads()))
+    worker.start()
+    worker.join(10)
+    assert seen == [{1}]  # and the threads that answer see it
+
+
+def test_the_ui_server_sets_it_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.ui import app
+
+    calls: list[str] = []
+    monkeypatch.setattr(app, "one_blas_thread_for_the_process", lambda: calls.append("blas"))
+
+    def create_app(self: object) -> object:
+        calls.append("app")
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(app.AssistantUI, "create_app", create_app)
+    with pytest.raises(RuntimeError, match="stop here"):
+        app.AssistantUI.launch(object.__new__(app.AssistantUI))  # type: ignore[arg-type]
+    assert calls == ["blas", "app"]

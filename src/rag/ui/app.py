@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from rag.blas import one_blas_thread_for_the_process
 from rag.corpus.text import detect_language
 from rag.corpus.uploads import (
     MAX_UPLOAD_BYTES,
@@ -335,6 +336,7 @@ class AssistantUI:
 
     def launch(self, **kwargs: Any) -> Any:
         """Serve the app (queue on, one shared Assistant); ``kwargs`` override launch options."""
+        one_blas_thread_for_the_process()  # before any worker thread asks (rag.blas)
         app = self.create_app()
         app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=64)
         # The page is served at once; the index and the model load meanwhile.
