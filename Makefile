@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-llm index lint bench fetch clean
+.PHONY: run test test-fast test-llm index lint bench fetch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fast part (no real embedder, no browser) on two workers: the edit-test loop.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not integration and not e2e"
 
 # The LLM tests against a real llama.cpp server (Gemma 3 270M on 127.0.0.1), installed once
 # into LLM_CACHE (the llama-cpp-python wheel is built there on the first run, ~7 minutes).
