@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -82,3 +83,22 @@ def test_far_lower_sentences_are_not_quoted() -> None:
 def test_in_one_language_a_close_runner_up_is_quoted_too() -> None:
     best, rival = _cand(0, 0.9, {0}), _cand(1, 0.88, {0})
     assert _answerer().select([best, rival]) == [best, rival]
+
+
+def test_a_neighbour_holding_the_kind_of_answer_the_best_lacks_is_quoted() -> None:
+    # "Who heads the group?": the best sentence names the group, the next one in its
+    # paragraph names its head, however far below it ranks.
+    best = replace(_cand(0, 0.9, {0}), holds_type=False)
+    head, elsewhere = _cand(1, 0.3, {1}), _cand(3, 0.85, {0})
+    assert _answerer().select([best, elsewhere, head])[:2] == [best, head]
+
+
+def test_no_neighbour_is_added_for_the_kind_of_answer_when_the_best_holds_it() -> None:
+    best, lower = _cand(0, 0.9, {0}), _cand(1, 0.3, {1})
+    assert _answerer().select([best, lower]) == [best]
+
+
+def test_a_neighbour_lacking_the_kind_of_answer_too_is_not_added_for_it() -> None:
+    best = replace(_cand(0, 0.9, {0}), holds_type=False)
+    lower = replace(_cand(1, 0.3, {1}), holds_type=False)
+    assert _answerer().select([best, lower]) == [best]

@@ -47,6 +47,12 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("Какой вес получила цена при оценке заявок?", AnswerType.AMOUNT),
         ("What weight did price get in the evaluation?", AnswerType.AMOUNT),
         ("In what year did the price of gas peak?", AnswerType.DATE),
+        # A day or a month asked for is a date as much as a year is.
+        ("Which day did the company notify the partnership?", AnswerType.DATE),
+        ("В каком месяце открылся порт?", AnswerType.DATE),
+        ("Şirket ortaklığı hangi gün bilgilendirdi?", AnswerType.DATE),
+        ("Limana ilk gemi hangi ayda yanaştı?", AnswerType.DATE),
+        ("На какой срок был выдан кредит?", AnswerType.AMOUNT),  # a term: a figure of years
     ],
 )
 def test_expected_type(question: str, wanted: AnswerType | None) -> None:

@@ -51,13 +51,13 @@ _COUNT_ASK = re.compile(
 _AMOUNT_ASK = re.compile(
     r"\b(how (much|long|large|big|far|high|deep|fast|old)|by how|what (is|was|will be) the "
     r"(capacity|length|size|volume|amount|number|area|height|depth|population)|"
-    r"насколько|какой (длины|высоты|ширины|площади|мощности|глубины)|каков\w* "
+    r"насколько|на какой срок|какой (длины|высоты|ширины|площади|мощности|глубины)|каков\w* "
     r"(длина|мощность|объ[её]м|площадь|высота|численность)|ne kadar|ne büyüklükte|kapasitesi)",
     _FLAGS,
 )
 _DATE_ASK = re.compile(
-    r"\b(what year|which year|what date|on what day|в каком году|какого числа|в какой день|"
-    r"hangi yıl\w*|hangi tarih\w*|ne tarihte)",
+    r"\b((what|which) (year|date|day|month)|в каком (году|месяце)|какого числа|в какой день|"
+    r"hangi (yıl|tarih|gün|ay)\w*|ne tarihte)",
     _FLAGS,
 )
 _TIME_ASK = re.compile(r"\b(when|since when|когда|с какого|ne zaman|ne zamandan)", _FLAGS)

@@ -91,6 +91,11 @@ class ExtractiveAnswerer:
         # A claim raised by its source (often in the question's language) is compared with
         # the sentences after it by its own score: they have no source sentence to raise them.
         floor = (best.score if best.own is None else best.own) - p.continue_within
+        completion = None if best.holds_type else self._completion(candidates, best)
+        if completion is not None:
+            chosen.append(completion)
+            covered |= completion.words
+            used += completion.end - completion.start
         for cand in candidates[1:]:
             if len(chosen) >= p.max_sentences or cand.score < floor:
                 break
@@ -105,6 +110,19 @@ class ExtractiveAnswerer:
                 covered |= cand.words
                 used += size
         return chosen
+
+    def _completion(self, candidates: list[Candidate], best: Candidate) -> Candidate | None:
+        """The best-scoring sentence that holds the kind of answer asked for, which the best
+        sentence lacks, and continues its paragraph: the text names the topic in one
+        sentence and the figure, date or name in the next ("A working group was set up…"
+        then "Its head is Viktor Gavrilov"). None when there is none."""
+        room = self.profile.max_cited_chars - (best.end - best.start)
+        for cand in candidates[1:]:
+            if not cand.holds_type or cand.end - cand.start > room or _overlap(cand, best):
+                continue
+            if self._continues(cand, [best]) and not self._repeats(cand, [best]):
+                return cand
+        return None
 
     def _repeats(self, cand: Candidate, chosen: list[Candidate]) -> bool:
         """Whether ``cand`` restates one of ``chosen`` (cosine >= profile.paraphrase)."""
@@ -228,7 +246,7 @@ class ExtractiveAnswerer:
         # The quote is the claim and its source behind it: it holds the kind of answer asked
         # for ("when": a date), or a number the question names, if either sentence does.
         features = SentenceFeatures.of(self.store).unit(sentence)
-        typed = cand.typed or holds_wanted(query, features)
+        holds_type = cand.holds_type or holds_wanted(query, features)
         numbered = cand.numbered or bool(query.numbers & features.numbers)
         return replace(
             cand,
@@ -237,7 +255,8 @@ class ExtractiveAnswerer:
             start=start,
             end=end,
             via=cand.sentence,
-            typed=typed,
+            typed=cand.typed or holds_type,
+            holds_type=holds_type,
             numbered=numbered,
         )
 

@@ -52,6 +52,9 @@ class Candidate:
     # footnote entry it cites at profile.noted_weight)
     lexical: float = 0.0
     typed: bool = True  # it holds the kind of answer asked for (or none was asked for)
+    # the same, with no exception for "who" (``typed`` counts a sentence without a name as
+    # typed: a role can answer "who"); selection prefers a neighbour that holds the name
+    holds_type: bool = True
     numbered: bool = True  # it holds a number the question names (or the question names none)
     words: frozenset[int] = frozenset()  # the question's words it holds (by index)
     via: int | None = None  # for a claim found through its source: that source sentence's row
@@ -259,6 +262,7 @@ def rank_sentences(
                     # a missing name only ranks lower: "who" is often answered by a role
                     # or a description, so it does not count against answering at all
                     typed=typed or query.wanted is AnswerType.NAME,
+                    holds_type=typed,
                     numbered=numbered or not query.numbers,
                     words=direct | translated | noted,
                 )
