@@ -53,6 +53,9 @@ from rag.answer_types import STRICT, AnswerType, expected_type, types_in
         ("Şirket ortaklığı hangi gün bilgilendirdi?", AnswerType.DATE),
         ("Limana ilk gemi hangi ayda yanaştı?", AnswerType.DATE),
         ("На какой срок был выдан кредит?", AnswerType.AMOUNT),  # a term: a figure of years
+        ("What was the price of the new ambulance?", AnswerType.MONEY),
+        ("What is the total cost of the project?", AnswerType.MONEY),
+        ("Какова общая стоимость контракта?", AnswerType.MONEY),
     ],
 )
 def test_expected_type(question: str, wanted: AnswerType | None) -> None:

@@ -126,3 +126,30 @@ def test_who_a_cited_author_is_is_answered_by_the_entry_naming_them(
     assert found.store.unit_text(ranked[0].sentence).startswith("Marta Oksanen")
     answer = assistant.query("Who is Marta Oksanen?")
     assert not answer.abstained and answer.citations[0].footnotes[0].label == "1"
+
+
+RESCUE = (
+    "Rescue notes\n\n"
+    "Last autumn the rescue team took delivery of a new four-wheel-drive ambulance. "
+    "It cost £94,500.\n\n"
+    "The museum opened its new hall in 1964, and the rescue team trains there.\n"
+)
+
+
+def test_a_sentence_that_answers_only_after_the_one_before_is_quoted_with_it(
+    assistant_over: Over,
+) -> None:
+    # "It cost £94,500." names no ambulance: read with the sentence before it, it answers.
+    answer = assistant_over("rescue.md", RESCUE).query(
+        "What was the price of the rescue team's new ambulance?"
+    )
+    assert answer.citations, answer.text
+    assert answer.citations[0].text.startswith("Last autumn")
+    assert answer.citations[0].text.endswith("It cost £94,500.")
+
+
+def test_a_sentence_is_not_read_with_the_one_before_across_a_paragraph(
+    assistant_over: Over,
+) -> None:
+    answer = assistant_over("rescue.md", RESCUE).query("When did the museum open its new hall?")
+    assert answer.citations and answer.citations[0].text.startswith("The museum opened")

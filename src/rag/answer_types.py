@@ -43,6 +43,13 @@ _MONEY_ASK = re.compile(
 # стоит», "ne kadar"); alone it names what the question is about ("What weight did price get
 # in the tender?", «Какой вес получила цена»), which asks at most for some figure.
 _HOW_MUCH = re.compile(r"\b(how much|сколько|ne kadar|kaça)", _FLAGS)
+# "What was the price of the ambulance?", «Какова стоимость проекта?»: the money word is what
+# is asked for, as much as after "how much".
+_MONEY_WANTED = re.compile(
+    r"\b((what|which) (is|was|were|will be|would be) the (\w+ )?(price|cost|fee|rent|value|"
+    r"budget)|каков\w* (\w+ )?(стоимость|цена|сумма|бюджет))\b",
+    _FLAGS,
+)
 _COUNT_ASK = re.compile(
     r"\b(how many|what percentage|what per ?cent|what share|сколько|какой процент|"
     r"какая доля|какую долю|kaç|yüzde kaç|ne kadarı)",
@@ -109,7 +116,7 @@ def expected_type(question: str) -> AnswerType | None:
     if _WHY.search(question):
         return None
     money = _MONEY_ASK.search(question)
-    if money and _HOW_MUCH.search(question):
+    if (money and _HOW_MUCH.search(question)) or _MONEY_WANTED.search(question):
         return AnswerType.MONEY
     if _COUNT_ASK.search(question):
         return AnswerType.COUNT

@@ -109,7 +109,24 @@ class ExtractiveAnswerer:
                 chosen.append(cand)
                 covered |= cand.words
                 used += size
-        return chosen
+        return self._with_context(chosen, used)
+
+    def _with_context(self, chosen: list[Candidate], used: int) -> list[Candidate]:
+        """``chosen``, each sentence that ranked by being read with the one before it quoted
+        from that one on (unless it is quoted already), within profile.max_cited_chars."""
+        out = []
+        for cand in chosen:
+            start = cand.context
+            quoted = start is not None and any(
+                c.passage == cand.passage and c.start <= start < c.end for c in chosen
+            )
+            if start is not None and not quoted:
+                extra = cand.start - start
+                if used + extra <= self.profile.max_cited_chars:
+                    used += extra
+                    cand = replace(cand, start=start)
+            out.append(cand)
+        return out
 
     def _completion(self, candidates: list[Candidate], best: Candidate) -> Candidate | None:
         """The best-scoring sentence that holds the kind of answer asked for, which the best
@@ -228,7 +245,7 @@ class ExtractiveAnswerer:
             entry = self.store.passages[row]
             sentence = self.store.sentence_groups(row)[0][0]
             where = {"passage": row, "start": entry.start, "end": entry.end}
-            out.append(replace(claim, sentence=sentence, via=None, own=None, **where))
+            out.append(replace(claim, sentence=sentence, via=None, own=None, context=None, **where))
         return out
 
     def _claim_citing(self, cand: Candidate, query: Query) -> Candidate | None:
@@ -255,6 +272,7 @@ class ExtractiveAnswerer:
             start=start,
             end=end,
             via=cand.sentence,
+            context=None,  # the claim is quoted as it is; its source was read in context
             typed=cand.typed or holds_type,
             holds_type=holds_type,
             numbered=numbered,

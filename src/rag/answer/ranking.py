@@ -55,6 +55,7 @@ class Candidate:
     # the same, with no exception for "who" (``typed`` counts a sentence without a name as
     # typed: a role can answer "who"); selection prefers a neighbour that holds the name
     holds_type: bool = True
+    context: int | None = None  # where the sentence before it starts, when read with it
     numbered: bool = True  # it holds a number the question names (or the question names none)
     words: frozenset[int] = frozenset()  # the question's words it holds (by index)
     via: int | None = None  # for a claim found through its source: that source sentence's row
@@ -199,6 +200,38 @@ def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[
     return list(out.items())
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How one sentence reads against the question: alone, or together with the sentence
+    before it in its paragraph when it holds no word of the question that one lacks ("The
+    team bought a new ambulance." "It cost £94,500.": the second answers "what was the
+    ambulance's price?" only with the first; read together, it scores the mean of their
+    cosines and the words of both, and is quoted from the first on)."""
+
+    start: int  # where the text read starts (the sentence before, when read with it)
+    cosine: float  # the sentence's, or the mean of the two
+    direct: frozenset[int]  # the question's words held as written
+    found: frozenset[int]  # ... as written or translated
+    noted: frozenset[int]  # ... only in the footnote entries cited
+
+    def score(self, terms: QueryTerms, profile: Profile) -> tuple[float, float]:
+        """(cosine + lexical bonus, the lexical share) of this reading."""
+        noted = self.noted - self.found
+        lexical = _share(self.found, terms.findable)
+        lexical += profile.noted_weight * _share(noted, terms.findable)
+        return self.cosine + profile.lexical_weight * lexical, lexical
+
+    def after(self, before: _Reading) -> _Reading:
+        """This sentence read together with ``before``."""
+        return _Reading(
+            before.start,
+            (self.cosine + before.cosine) / 2.0,
+            self.direct | before.direct,
+            self.found | before.found,
+            self.noted | before.noted,
+        )
+
+
 def rank_sentences(
     store: IndexStore,
     query: Query,
@@ -226,25 +259,40 @@ def rank_sentences(
     sentence_features = SentenceFeatures.of(store)
     for row, retrieval in passages:
         record = store.passages[row]
+        text = store.docs[record.doc_id].text
+        before: _Reading | None = None  # the paragraph's sentence before this one
+        before_end = 0
         for sentence, units in store.sentence_groups(row):
             features = sentence_features.unit(sentence)
+            _, start, end = (int(x) for x in store.sentence_rows[sentence])
+            if before is not None and "\n" in text[before_end:start]:
+                before = None  # a new paragraph
             if features.heading and record.kind != "footnote":
+                before = None
                 continue  # a title names a topic; it answers nothing (an entry is no title)
+            direct, translated = _found_words(query.words, query.translations, features.terms)
+            alone = _Reading(
+                start,
+                float(np.max(store.sentence_vectors[units] @ query.vector)),
+                direct,
+                direct | translated,
+                _noted_words(sentence_features, query, sentence),
+            )
+            reading, (score, lexical) = alone, alone.score(terms, profile)
+            if before is not None and alone.found <= before.found:
+                joint = alone.after(before)
+                joint_score = joint.score(terms, profile)
+                if joint_score[0] > score:
+                    reading, (score, lexical) = joint, joint_score
+            before, before_end = alone, end
             typed = holds_wanted(query, features)
             if not typed and query.wanted in STRICT:
                 continue  # "how many" is not answered by a sentence without a figure
-            cosine = float(np.max(store.sentence_vectors[units] @ query.vector))
-            _, start, end = (int(x) for x in store.sentence_rows[sentence])
-            direct, translated = _found_words(query.words, query.translations, features.terms)
-            found = direct | translated
-            noted = _noted_words(sentence_features, query, sentence) - found
-            noted_share = profile.noted_weight * _share(noted, terms.findable)
-            lexical = _share(found, terms.findable) + noted_share
             numbered = bool(query.numbers & features.numbers)
-            adjust = profile.number_weight if numbered else 0.0
+            if numbered:
+                score += profile.number_weight
             if not typed:
-                adjust -= profile.type_weight
-            score = cosine + profile.lexical_weight * lexical + adjust
+                score -= profile.type_weight
             if record.kind == "source":
                 score -= profile.source_penalty
             out.append(
@@ -257,14 +305,15 @@ def rank_sentences(
                     retrieval=retrieval,
                     coverage=_share(direct, terms.weights),
                     same_language=features.language == query.language,
-                    cosine=cosine,
+                    cosine=reading.cosine,
                     lexical=lexical,
                     # a missing name only ranks lower: "who" is often answered by a role
                     # or a description, so it does not count against answering at all
                     typed=typed or query.wanted is AnswerType.NAME,
                     holds_type=typed,
                     numbered=numbered or not query.numbers,
-                    words=direct | translated | noted,
+                    words=reading.found | reading.noted,
+                    context=reading.start if reading.start != start else None,
                 )
             )
     out.sort(key=lambda c: c.score, reverse=True)
