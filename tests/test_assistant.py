@@ -56,6 +56,21 @@ def test_usable_questions_are_cleaned(question: str, cleaned: str) -> None:
     assert clean_question(question, 2000) == cleaned
 
 
+def test_a_question_of_megabytes_is_refused_without_being_cleaned_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_cleaning(ch: str) -> str:
+        raise AssertionError("a question far over the limit was cleaned character by character")
+
+    monkeypatch.setattr(rag.assistant.unicodedata, "category", no_cleaning)
+    with pytest.raises(InvalidQuestionError, match="3000000 characters long; the limit is 2000"):
+        clean_question("why? " * 600_000, 2000)
+
+
+def test_spacing_that_cleaning_removes_does_not_count_against_the_limit() -> None:
+    assert clean_question("Why?" + " " * 5000, 2000) == "Why?"
+
+
 def test_assistant_refuses_a_bad_question_before_touching_the_index(tmp_path: Path) -> None:
     assistant = rag.Assistant(
         rag.Settings(embed_model="hash", docs_dir=tmp_path / "none", index_dir=tmp_path / "ix")
