@@ -4,7 +4,8 @@
 
 A set is a folder under tests/data with ``questions.jsonl`` and ``docs/`` (no ``docs/``: the
 article in the repository's ``docs/``). ``calibration`` sets may be used to choose rules and
-thresholds; ``frozen`` ones (tests/data/frozen) were written blind and are only reported.
+thresholds; ``frozen`` ones (tests/data/frozen, frozen3) were written blind and are only
+reported.
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ def calibration_sets() -> list[str]:
     return names
 
 
+FROZEN = ("frozen", "frozen3")  # folders of frozen sets, written blind, only reported
+
+
 def frozen_sets() -> list[str]:
     return sorted(
-        str(p.parent.relative_to(DATA)) for p in (DATA / "frozen").glob("*/questions.jsonl")
+        str(p.parent.relative_to(DATA))
+        for folder in FROZEN
+        for p in (DATA / folder).glob("*/questions.jsonl")
     )
 
 

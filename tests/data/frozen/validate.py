@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Standalone check of the frozen2 sets (does not import rag)."""
+"""Standalone check of question sets (does not import rag): the frozen2 sets beside it, or
+the folders given (``python3 tests/data/frozen/validate.py tests/data/frozen3``)."""
 import json, pathlib, re, sys
-root = pathlib.Path(__file__).parent
+roots = [pathlib.Path(a) for a in sys.argv[1:]] or [pathlib.Path(__file__).parent]
 FIELDS = ["id", "lang", "question", "answerable", "evidence", "footnotes", "keywords"]
 bad = 0; ids = set()
-for qf in sorted(root.glob("*/questions.jsonl")):
+for qf in sorted(q for root in roots for q in root.glob("*/questions.jsonl")):
     docs = "\n".join(p.read_text(encoding="utf-8") for p in sorted((qf.parent / "docs").iterdir()))
     labels = set(re.findall(r"\[\^([\w-]+)\]", docs)) | set(re.findall(r"\[(\d+)\]", docs))
     n = a = 0
