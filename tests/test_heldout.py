@@ -33,8 +33,17 @@ FORMER_FROZEN = [
     "calibration5/ru_primechaniya",
     "calibration5/tr_kaynakca",
 ]
+# Written blind for calibration in stop 23, fitted on from then on.
+CALIBRATION6 = ["calibration6/en_longform", "calibration6/ru_doklad", "calibration6/tr_makale"]
 # Written blind, never fitted on or used to choose a rule (see the README): only measured.
-FROZEN = ["frozen/en_brief", "frozen/ru_longread", "frozen/tr_rapor"]
+FROZEN = [
+    "frozen/en_brief",
+    "frozen/ru_longread",
+    "frozen/tr_rapor",
+    "frozen3/en_paper",
+    "frozen3/ru_obzor",
+    "frozen3/tr_analiz",
+]
 
 
 def _docs(name: str) -> Path:
@@ -48,7 +57,7 @@ def _questions(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-@pytest.mark.parametrize("name", CORPORA)
+@pytest.mark.parametrize("name", CORPORA + CALIBRATION6 + FROZEN)
 def test_each_evidence_lies_under_the_footnotes_the_question_names(name: str) -> None:
     """The data and the parser agree: evidence is verbatim in the article, and the
     footnotes whose scope covers it are exactly the ones the question requires."""
@@ -65,7 +74,7 @@ def test_each_evidence_lies_under_the_footnotes_the_question_names(name: str) ->
             assert labels == row["footnotes"], (row["id"], labels)
 
 
-@pytest.fixture(scope="module", params=CORPORA + FORMER_FROZEN + FROZEN)
+@pytest.fixture(scope="module", params=CORPORA + FORMER_FROZEN + CALIBRATION6 + FROZEN)
 def heldout_report(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,

@@ -8,12 +8,13 @@ figures are in ``benchmarks/load.py``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -122,11 +123,20 @@ def test_eight_clients_at_once_are_all_answered(server: dict[str, Any]) -> None:
     questions = [QUESTION, "Кто такой Рашад Набиев?", "What did Peskov say?", ""] * 10
     clients = [Client(server["url"], verbose=False) for _ in range(8)]
 
+    retried: list[int] = []
+
     def ask(n: int) -> dict[str, Any]:
-        return clients[n % 8].predict(questions[n], api_name=server["ask"])
+        try:
+            return clients[n % 8].predict(questions[n], api_name=server["ask"])
+        except (CancelledError, asyncio.CancelledError):
+            # gradio_client itself sometimes cancels a job under this load (seen once in
+            # about ten runs, inside its own event loop); asked again, it is answered.
+            retried.append(n)
+            return clients[n % 8].predict(questions[n], api_name=server["ask"])
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(ask, range(len(questions))))
     assert len(results) == len(questions)
+    assert len(retried) <= 2, f"the client cancelled {len(retried)} questions: {retried}"
     for question, result in zip(questions, results, strict=True):
         assert ("error" in result) == (question == "")
