@@ -279,7 +279,7 @@ def rank_sentences(
                 _noted_words(sentence_features, query, sentence),
             )
             reading, (score, lexical) = alone, alone.score(terms, profile)
-            if before is not None and alone.found <= before.found:
+            if before is not None and alone.found < before.found:
                 joint = alone.after(before)
                 joint_score = joint.score(terms, profile)
                 if joint_score[0] > score:
