@@ -62,24 +62,17 @@ class DocumentInfo:
     sources: tuple[tuple[str, bool], ...] = ()
 
 
-RAW_LENGTH_FACTOR = 4  # a question longer than this many times the limit is not cleaned first
-
-
 def clean_question(question: object, max_chars: int) -> str:
     """The question as text we can search for, or an ``InvalidQuestionError`` saying why not."""
     if not isinstance(question, str):
         raise InvalidQuestionError(
             f"a question must be text, not {type(question).__name__}: pass a string"
         )
-    if len(question) > RAW_LENGTH_FACTOR * max_chars:
-        # Far over the limit however much of it is spacing: refused before it is cleaned
-        # (cleaning megabytes character by character takes a second).
-        raise InvalidQuestionError(
-            f"the question is {len(question)} characters long; the limit is {max_chars}: shorten it"
-        )
-    # Drop lone surrogates and control characters (they come from broken copy-paste).
+    # Drop lone surrogates and control characters (they come from broken copy-paste). The
+    # categories are looked up once per distinct character, so a megabyte of them is cheap.
     text = question.encode("utf-8", "ignore").decode("utf-8")
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    controls = {ord(ch): " " for ch in set(text) if unicodedata.category(ch)[0] == "C"}
+    text = text.translate(controls)
     text = " ".join(text.split())
     if not text:
         raise InvalidQuestionError("the question is empty: type a question about the documents")
