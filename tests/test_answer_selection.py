@@ -102,3 +102,17 @@ def test_a_neighbour_lacking_the_kind_of_answer_too_is_not_added_for_it() -> Non
     best = replace(_cand(0, 0.9, {0}), holds_type=False)
     lower = replace(_cand(1, 0.3, {1}), holds_type=False)
     assert _answerer().select([best, lower]) == [best]
+
+
+def test_a_sentence_read_with_the_quote_before_it_adds_nothing_once_that_is_quoted() -> None:
+    # Sentence 1 ranked on the words of sentence 0 (read with it); 0 is the quote already.
+    best = _cand(0, 0.9, {0})
+    leaning = replace(_cand(1, 0.88, {0, 1}), context=best.start)
+    assert _answerer().select([best, leaning]) == [best]
+
+
+def test_a_sentence_read_with_the_one_before_is_quoted_from_that_one_on() -> None:
+    best = replace(_cand(1, 0.9, {0, 1}), context=_cand(0, 0.5, set()).start)
+    (quoted,) = _answerer().select([best])
+    assert TEXT[quoted.start : quoted.end].startswith(SENTENCES[0])
+    assert TEXT[quoted.start : quoted.end].endswith(SENTENCES[1])

@@ -55,6 +55,20 @@ def _overlap(a: Candidate, b: Candidate) -> bool:
     return a.passage == b.passage and a.start < b.end and b.start < a.end
 
 
+def _leans_on(cand: Candidate, chosen: list[Candidate]) -> bool:
+    """Whether ``cand`` ranked by being read with the sentence before it, and that sentence
+    is quoted already: what it borrowed is said, and on its own it adds nothing asked for."""
+    start = cand.context
+    return start is not None and any(
+        c.passage == cand.passage and c.start <= start < c.end for c in chosen
+    )
+
+
+def _quoted_size(cand: Candidate) -> int:
+    """The characters quoting ``cand`` takes: from the sentence before it, when read with it."""
+    return cand.end - (cand.start if cand.context is None else cand.context)
+
+
 def _span(c: Citation) -> tuple[str, int, int]:
     return (c.doc_id, c.start, c.end)
 
@@ -87,7 +101,7 @@ class ExtractiveAnswerer:
         best = candidates[0]
         chosen = [best]
         covered = set(best.words)
-        used = best.end - best.start
+        used = _quoted_size(best)
         # A claim raised by its source (often in the question's language) is compared with
         # the sentences after it by its own score: they have no source sentence to raise them.
         floor = (best.score if best.own is None else best.own) - p.continue_within
@@ -95,47 +109,36 @@ class ExtractiveAnswerer:
         if completion is not None:
             chosen.append(completion)
             covered |= completion.words
-            used += completion.end - completion.start
+            used += _quoted_size(completion)
         for cand in candidates[1:]:
             if len(chosen) >= p.max_sentences or cand.score < floor:
                 break
-            size = cand.end - cand.start
-            if used + size > p.max_cited_chars or any(_overlap(cand, c) for c in chosen):
+            if self._repeats(cand, chosen) or _leans_on(cand, chosen):
                 continue
-            if self._repeats(cand, chosen):
+            size = _quoted_size(cand)
+            if used + size > p.max_cited_chars or any(_overlap(cand, c) for c in chosen):
                 continue
             close = cand.score >= best.score - p.keep_within
             if close or (cand.words - covered and self._continues(cand, chosen)):
                 chosen.append(cand)
                 covered |= cand.words
                 used += size
-        return self._with_context(chosen, used)
-
-    def _with_context(self, chosen: list[Candidate], used: int) -> list[Candidate]:
-        """``chosen``, each sentence that ranked by being read with the one before it quoted
-        from that one on (unless it is quoted already), within profile.max_cited_chars."""
-        out = []
-        for cand in chosen:
-            start = cand.context
-            quoted = start is not None and any(
-                c.passage == cand.passage and c.start <= start < c.end for c in chosen
-            )
-            if start is not None and not quoted:
-                extra = cand.start - start
-                if used + extra <= self.profile.max_cited_chars:
-                    used += extra
-                    cand = replace(cand, start=start)
-            out.append(cand)
-        return out
+        # One read with the sentence before it is quoted from that one on (its size above
+        # counted it), unless that one is quoted itself.
+        return [
+            c if c.context is None or _leans_on(c, chosen) else replace(c, start=c.context)
+            for c in chosen
+        ]
 
     def _completion(self, candidates: list[Candidate], best: Candidate) -> Candidate | None:
         """The best-scoring sentence that holds the kind of answer asked for, which the best
         sentence lacks, and continues its paragraph: the text names the topic in one
         sentence and the figure, date or name in the next ("A working group was set up…"
         then "Its head is Viktor Gavrilov"). None when there is none."""
-        room = self.profile.max_cited_chars - (best.end - best.start)
+        room = self.profile.max_cited_chars - _quoted_size(best)
         for cand in candidates[1:]:
-            if not cand.holds_type or cand.end - cand.start > room or _overlap(cand, best):
+            size = cand.end - cand.start if _leans_on(cand, [best]) else _quoted_size(cand)
+            if not cand.holds_type or size > room or _overlap(cand, best):
                 continue
             if self._continues(cand, [best]) and not self._repeats(cand, [best]):
                 return cand
