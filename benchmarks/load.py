@@ -8,7 +8,10 @@
 * ``soak``: resident memory (VmRSS from /proc/self/status) before and after a few thousand
   questions, after a warm-up, so the figure is growth, not start-up.
 
-Only loopback traffic. ``--quick`` runs a tenth of everything (a smoke test).
+Only loopback traffic. ``--quick`` runs a tenth of everything (a smoke test). ``--busy N``
+runs the ``threads`` part while N other processes spin on the CPUs (a busy machine), and
+``--process-blas-limit`` first limits every BLAS pool of the process to one thread, as the UI
+server does (rag.blas.one_blas_thread_for_the_process): compare the two in one session.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import contextlib
 import gc
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -124,6 +128,27 @@ def threads_benchmark(assistant, threads: int, per_thread: int) -> dict[str, Any
         "throughput_qps": round(len(latencies) / wall, 1),
         "wall_s": round(wall, 2),
     }
+
+
+def _spin(stop: Any) -> None:
+    """Keep one CPU busy until ``stop`` is set."""
+    while not stop.is_set():
+        sum(range(10_000))
+
+
+@contextlib.contextmanager
+def busy_machine(processes: int):
+    """``processes`` other processes spinning on the CPUs while the block runs."""
+    stop = multiprocessing.Event()
+    spinners = [multiprocessing.Process(target=_spin, args=(stop,)) for _ in range(processes)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for spinner in spinners:
+            spinner.join(timeout=10)
 
 
 def soak_benchmark(assistant, total: int, warmup: int) -> dict[str, Any]:
@@ -247,11 +272,21 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=3000)
     parser.add_argument("--quick", action="store_true", help="a tenth of everything")
     parser.add_argument("--skip-ui", action="store_true")
+    parser.add_argument("--busy", type=int, default=0, help="spinning processes during threads")
+    parser.add_argument(
+        "--process-blas-limit", action="store_true", help="one BLAS thread for the process"
+    )
     args = parser.parse_args()
+    if args.process_blas_limit:
+        from rag.blas import one_blas_thread_for_the_process
+
+        one_blas_thread_for_the_process()
     scale = 0.1 if args.quick else 1.0
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "embedder": args.embed_model,
+        "busy_processes": args.busy,
+        "process_blas_limit": args.process_blas_limit,
     }
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
         rss_start = rss_mb()
@@ -259,9 +294,10 @@ def main() -> None:
         report["index_build_s"] = build_s
         report["rss_after_load_mb"] = rss_mb()
         report["rss_at_start_mb"] = rss_start
-        report["threads"] = threads_benchmark(
-            assistant, args.threads, max(1, int(args.per_thread * scale))
-        )
+        with busy_machine(args.busy):
+            report["threads"] = threads_benchmark(
+                assistant, args.threads, max(1, int(args.per_thread * scale))
+            )
         report["soak"] = soak_benchmark(
             assistant, max(10, int(args.soak * scale)), warmup=max(10, int(300 * scale))
         )
