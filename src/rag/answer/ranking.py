@@ -203,15 +203,14 @@ def _passages_to_rank(store: IndexStore, query: Query, hits: list[Hit]) -> list[
 @dataclass(frozen=True, slots=True)
 class _Reading:
     """How one sentence reads against the question: alone, or together with the sentence
-    before it in its paragraph when it holds no word of the question that one lacks ("The
-    team bought a new ambulance." "It cost £94,500.": the second answers "what was the
-    ambulance's price?" only with the first; read together, it scores the mean of their
-    cosines and the words of both, and is quoted from the first on)."""
+    before it in its paragraph when that one holds words of the question it lacks and it
+    holds none that one lacks ("The team bought a new ambulance." "It cost £94,500.": the
+    second answers "what was the ambulance's price?" only with the first; read together, it
+    scores the mean of their cosines and the words of both, and is quoted from the first on)."""
 
     start: int  # where the text read starts (the sentence before, when read with it)
     cosine: float  # the sentence's, or the mean of the two
-    direct: frozenset[int]  # the question's words held as written
-    found: frozenset[int]  # ... as written or translated
+    found: frozenset[int]  # the question's words held, as written or translated
     noted: frozenset[int]  # ... only in the footnote entries cited
 
     def score(self, terms: QueryTerms, profile: Profile) -> tuple[float, float]:
@@ -226,7 +225,6 @@ class _Reading:
         return _Reading(
             before.start,
             (self.cosine + before.cosine) / 2.0,
-            self.direct | before.direct,
             self.found | before.found,
             self.noted | before.noted,
         )
@@ -274,7 +272,6 @@ def rank_sentences(
             alone = _Reading(
                 start,
                 float(np.max(store.sentence_vectors[units] @ query.vector)),
-                direct,
                 direct | translated,
                 _noted_words(sentence_features, query, sentence),
             )
